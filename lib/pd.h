@@ -1,0 +1,245 @@
+/*
+ * pd.h - the public API of the pdtools library.
+ *
+ * The library reads perf.data (file mode, pipe mode, either byte order,
+ * zstd-compressed records), rebuilds the process state the samples need
+ * (threads, comms, memory maps), resolves addresses to DSOs and symbols, and
+ * aggregates call chains into folded stacks.  It never prints, never exits
+ * and keeps no global mutable state: errors are stored in the handle that
+ * failed, with the file name and the byte offset, and warnings are counters
+ * in struct pd_stats.
+ *
+ * Conventions: functions return PD_OK (0) or a negative PD_E_* code;
+ * iterators return PD_OK with an item, PD_END at the end, or an error.
+ * pd_x_new()/pd_x_free() pair up, and pd_x_free(NULL) is a no-op.
+ */
+#ifndef PD_H
+#define PD_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "pd-errors.h"
+
+#define PD_OK 0
+#define PD_END 1
+
+/* The generic text of an error code. */
+const char *pd_strerror(int code);
+
+/*
+ * Counters: nothing the reader skips or loses is dropped silently.  All of
+ * them are summed over every input a session reads.
+ */
+struct pd_stats {
+	uint64_t records;		/* records read, compressed ones expanded */
+	uint64_t samples;		/* PERF_RECORD_SAMPLE records */
+	uint64_t samples_bad;		/* samples that failed to decode */
+	uint64_t samples_unknown_id;	/* samples of no known event */
+	uint64_t lost_records;		/* PERF_RECORD_LOST records */
+	uint64_t lost;			/* events the kernel lost (LOST) */
+	uint64_t lost_samples;		/* samples the kernel lost (LOST_SAMPLES) */
+	uint64_t unknown_records;	/* record types we skip without reading */
+	uint64_t unknown_features;	/* feature sections we do not know */
+	uint64_t compressed;		/* PERF_RECORD_COMPRESSED records */
+	uint64_t out_of_order;		/* records older than a flushed round */
+	uint64_t callchain_dropped;	/* chains with guest or invalid contexts */
+	uint64_t salvaged;		/* 1 if the file was read past a killed header */
+	uint64_t tail_bytes;		/* bytes of an unfinished last record */
+};
+
+/*
+ * Events (attrs) of an input.  Names come from EVENT_DESC (file mode),
+ * EVENT_UPDATE (pipe mode) or, failing both, from the attr itself.
+ */
+struct pd_event_info {
+	const char *name;
+	uint32_t type;
+	uint64_t config;
+	uint64_t sample_type;
+	uint64_t nr_samples;		/* samples of this event seen so far */
+	int is_dummy;			/* software "dummy": side-band only */
+};
+
+/*
+ * The reader: framing of one perf.data input.  It yields the records in file
+ * order, with PERF_RECORD_COMPRESSED already inflated.
+ */
+struct pd_reader;
+
+enum pd_reader_flags {
+	PD_READER_NO_MMAP = 1u << 0,	/* read a regular file with read(2) */
+};
+
+/* A reader with no input yet.  NULL only when out of memory. */
+struct pd_reader *pd_reader_new(void);
+void pd_reader_free(struct pd_reader *r);
+
+/*
+ * Open PATH ("-" is standard input) and read the header, the attrs and the
+ * feature sections.  Pipe-mode streams and files of the other byte order are
+ * recognised from the magic.  On failure the message is in pd_reader_errmsg.
+ */
+int pd_reader_open(struct pd_reader *r, const char *path, unsigned flags);
+
+/* Open a perf.data image in memory (not copied; must outlive the reader). */
+int pd_reader_open_mem(struct pd_reader *r, const char *name, const void *buf, size_t len);
+
+/*
+ * The last error, as "FILE: what at offset 0xN", or "" when there was none.
+ * Valid until the next call on R.
+ */
+const char *pd_reader_errmsg(const struct pd_reader *r);
+
+/* Warnings the reader has to report (salvage, tails), "" when none. */
+const char *pd_reader_warning(const struct pd_reader *r);
+
+const struct pd_stats *pd_reader_stats(const struct pd_reader *r);
+const char *pd_reader_name(const struct pd_reader *r);
+int pd_reader_is_pipe(const struct pd_reader *r);
+int pd_reader_is_swapped(const struct pd_reader *r);
+
+size_t pd_reader_nr_events(const struct pd_reader *r);
+const struct pd_event_info *pd_reader_event(const struct pd_reader *r, size_t idx);
+
+/* A feature string (HOSTNAME, OSRELEASE, VERSION, ARCH, CPUDESC), or NULL. */
+enum pd_feature_str {
+	PD_FEAT_HOSTNAME, PD_FEAT_OSRELEASE, PD_FEAT_VERSION, PD_FEAT_ARCH,
+	PD_FEAT_CPUDESC, PD_FEAT_CMDLINE, PD_FEAT__NR
+};
+const char *pd_reader_feature(const struct pd_reader *r, enum pd_feature_str f);
+
+/*
+ * One record as read.  DATA points at the whole record (header included) in
+ * memory owned by the reader, 8-byte aligned, valid until the next call of
+ * pd_reader_next.  OFFSET is the record's file offset (for records inflated
+ * from PERF_RECORD_COMPRESSED: the offset of the compressed record).
+ */
+struct pd_record {
+	uint32_t type;
+	uint16_t misc;
+	uint16_t size;
+	uint64_t offset;
+	const unsigned char *data;
+};
+
+/*
+ * The next record.  Unknown record types are returned too (the session
+ * counts and skips them); the reader itself consumes the HEADER_* records
+ * that build its state, and returns them as well.
+ */
+int pd_reader_next(struct pd_reader *r, struct pd_record *rec);
+
+/*
+ * The session: process state (threads, comms, maps, DSOs) rebuilt from the
+ * side-band records in time order, and the samples, resolved.
+ */
+struct pd_session;
+struct pd_dso;
+
+enum pd_frame_kind {
+	PD_FRAME_USER = 0,
+	PD_FRAME_KERNEL = 1,
+	PD_FRAME_HV = 2,
+	PD_FRAME_GUEST = 3,
+};
+
+/* One frame of a resolved sample. */
+struct pd_frame {
+	uint64_t ip;			/* the address as recorded */
+	uint64_t rel;			/* DSO-relative address (file offset space) */
+	struct pd_dso *dso;		/* NULL when no map covers ip */
+	uint8_t kind;			/* enum pd_frame_kind */
+};
+
+/*
+ * A sample as the session hands it to the caller.  FRAMES are leaf first;
+ * without a call chain there is one frame, the sample IP.  All pointers are
+ * valid during the callback only.
+ */
+struct pd_sample {
+	size_t event;			/* index into the reader's events */
+	uint32_t pid, tid, cpu;
+	uint64_t time, period, addr;
+	const char *comm;		/* the thread's comm at the sample's time */
+	uint16_t cpumode;
+	size_t nr_frames;
+	const struct pd_frame *frames;
+};
+
+typedef int (*pd_sample_fn)(void *ctx, const struct pd_sample *s);
+
+struct pd_session_opts {
+	const char *symfs;		/* prefix for every DSO path, or NULL */
+	const char *kallsyms;		/* kallsyms file, or NULL for /proc/kallsyms */
+	const char *home;		/* for ~/.debug, or NULL for $HOME */
+	int no_demangle;
+};
+
+struct pd_session *pd_session_new(const struct pd_session_opts *opts);
+void pd_session_free(struct pd_session *s);
+
+/*
+ * Read all of R's records, in the order perf processes them, and call FN for
+ * each sample.  A negative return from FN stops the run with PD_E_CALLBACK.
+ * On a reader error the samples before the damage have been delivered, and
+ * the error is returned (the message is in pd_reader_errmsg).
+ */
+int pd_session_run(struct pd_session *s, struct pd_reader *r, pd_sample_fn fn, void *ctx);
+
+/* Counters for every input this session has run, added up. */
+const struct pd_stats *pd_session_stats(const struct pd_session *s);
+
+/*
+ * Symbolization.  NAME is the DSO's name as perf shows it ("/usr/lib/x/libc.so.6",
+ * "[kernel.kallsyms]", "[vdso]", "/tmp/perf-123.map").  pd_dso_symbolize
+ * returns the (demangled) function containing REL, and its offset in *OFF,
+ * or NULL.  The string lives as long as the session.
+ */
+const char *pd_dso_name(const struct pd_dso *d);
+int pd_dso_is_jit(const struct pd_dso *d);
+const char *pd_dso_symbolize(struct pd_session *s, struct pd_dso *d, uint64_t rel, uint64_t *off);
+
+/*
+ * Folding: aggregate resolved samples into folded stacks.
+ */
+struct pd_fold;
+
+enum pd_fold_flags {
+	PD_FOLD_PID = 1u << 0,		/* comm-PID as the root frame */
+	PD_FOLD_TID = 1u << 1,		/* comm-PID/TID */
+	PD_FOLD_KERNEL = 1u << 2,	/* _[k] on kernel frames */
+	PD_FOLD_JIT = 1u << 3,		/* _[j] on JIT frames */
+	PD_FOLD_ADDRS = 1u << 4,	/* raw addresses for unknown frames */
+	PD_FOLD_NO_COMM = 1u << 5,	/* no comm root frame */
+	PD_FOLD_SAMPLES = 1u << 6,	/* weight 1 per sample, not the period */
+};
+
+struct pd_fold *pd_fold_new(unsigned flags);
+void pd_fold_free(struct pd_fold *f);
+
+/* Add one sample (called from a pd_sample_fn). */
+int pd_fold_add(struct pd_fold *f, const struct pd_sample *s);
+
+/*
+ * Name the chains collected since the last flush with S's symbols, and merge
+ * them into the folded totals.  Call it once per session, before the session
+ * is freed.
+ */
+int pd_fold_flush(struct pd_fold *f, struct pd_session *s);
+
+/* Write "frame;frame;...;leaf COUNT\n" lines, sorted by stack, to OUT. */
+int pd_fold_write(struct pd_fold *f, FILE *out);
+
+/* Samples folded, and the total weight. */
+uint64_t pd_fold_samples(const struct pd_fold *f);
+uint64_t pd_fold_weight(const struct pd_fold *f);
+
+/*
+ * Checked number parsing for options: a decimal (or 0x hex) integer in
+ * [min, max].  Returns PD_OK or PD_E_USAGE.
+ */
+int pd_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+
+#endif

@@ -1,0 +1,1193 @@
+/*
+ * reader.c - perf.data framing: the file header, attrs, feature sections,
+ * pipe-mode HEADER_* records, byte order, and PERF_RECORD_COMPRESSED.
+ *
+ * Both modes read through one streaming buffer (read(2) on files and pipes,
+ * or memory for the fuzzer), so the record decoder cannot tell which mode
+ * fed it, and memory does not grow with the file.  File mode reads the
+ * header, attrs and features with pread(2) first (FORMAT-NOTES.md 1.1-1.6),
+ * then streams [data.offset, data.offset + data.size).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <uthash.h>
+#include <zstd.h>
+
+#include "pd-internal.h"
+
+#define PERF_MAGIC2	0x32454c4946524550ull	/* "PERFILE2" read on LE */
+#define PERF_MAGIC2_SW	0x50455246494c4532ull
+#define IBUF_SIZE	(1u << 20)
+
+struct id_ent {
+	uint64_t id;
+	size_t attr;
+	UT_hash_handle hh;
+};
+
+struct pd_reader {
+	char *name;
+	int fd;
+	bool own_fd, pipe, swap, regular;
+	const unsigned char *mem;	/* pd_reader_open_mem */
+	uint64_t mem_len;
+	uint64_t file_size;		/* regular files and memory */
+
+	/* Streaming input: ibuf[ipos, ilen) holds file bytes from offset ioff + ipos. */
+	unsigned char *ibuf;
+	size_t ipos, ilen, ialloc;
+	uint64_t ioff;
+	bool eof;
+
+	uint64_t data_off, data_end;	/* the record stream; data_end = UINT64_MAX: EOF */
+	bool salvage;
+
+	struct pd_attr *attrs;
+	size_t nr_attrs, alloc_attrs;
+	struct id_ent *ids;
+	size_t nr_ids;
+
+	struct pd_buildid *buildids;
+	size_t nr_buildids, alloc_buildids;
+	char *feat[PD_FEAT__NR];
+	uint64_t comp_mmap_len;
+
+	/* The one zstd stream of all COMPRESSED records. */
+	ZSTD_DStream *zd;
+	unsigned char *zbuf;
+	size_t zpos, zlen, zalloc;
+	uint64_t zoff;
+
+	uint64_t *rbuf;			/* aligned copy of the current record */
+	size_t rbuf_alloc;
+
+	struct pd_stats stats;
+	struct pd_arena arena;
+	struct pd_buf err, warn;
+	int error;
+};
+
+/* ---------------------------------------------------------------- */
+
+struct pd_reader *
+pd_reader_new(void)
+{
+	struct pd_reader *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return NULL;
+	r->fd = -1;
+	r->err = (struct pd_buf)PD_BUF_INIT;
+	r->warn = (struct pd_buf)PD_BUF_INIT;
+	return r;
+}
+
+void
+pd_reader_free(struct pd_reader *r)
+{
+	struct id_ent *e, *tmp;
+
+	if (!r)
+		return;
+	if (r->own_fd && r->fd >= 0)
+		close(r->fd);
+	HASH_ITER(hh, r->ids, e, tmp) {
+		HASH_DEL(r->ids, e);
+		free(e);
+	}
+	free(r->attrs);
+	free(r->buildids);
+	free(r->ibuf);
+	free(r->zbuf);
+	free(r->rbuf);
+	if (r->zd)
+		ZSTD_freeDStream(r->zd);
+	pd_buf_release(&r->err);
+	pd_buf_release(&r->warn);
+	pd_arena_release(&r->arena);
+	free(r->name);
+	free(r);
+}
+
+int
+pd_reader_set_error(struct pd_reader *r, int code, uint64_t off, const char *fmt, ...)
+{
+	va_list ap;
+	char msg[512];
+
+	if (r->error)
+		return r->error;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	pd_buf_reset(&r->err);
+	if (off == UINT64_MAX)
+		pd_buf_addf(&r->err, "'%s': %s", r->name ? r->name : "?", msg);
+	else
+		pd_buf_addf(&r->err, "'%s': %s at offset %#llx", r->name ? r->name : "?",
+		    msg, (unsigned long long)off);
+	r->error = code;
+	return code;
+}
+
+static void
+reader_warn(struct pd_reader *r, uint64_t off, const char *msg)
+{
+	if (r->warn.len)
+		pd_buf_addstr(&r->warn, "; ");
+	pd_buf_addf(&r->warn, "'%s': %s at offset %#llx", r->name, msg, (unsigned long long)off);
+}
+
+const char *pd_reader_errmsg(const struct pd_reader *r) { return r->err.buf; }
+const char *pd_reader_warning(const struct pd_reader *r) { return r->warn.buf; }
+const struct pd_stats *pd_reader_stats(const struct pd_reader *r) { return &r->stats; }
+struct pd_stats *pd_reader_stats_mut(struct pd_reader *r) { return &r->stats; }
+const char *pd_reader_name(const struct pd_reader *r) { return r->name; }
+int pd_reader_is_pipe(const struct pd_reader *r) { return r->pipe; }
+int pd_reader_is_swapped(const struct pd_reader *r) { return r->swap; }
+bool pd_reader_swap(const struct pd_reader *r) { return r->swap; }
+size_t pd_reader_nr_events(const struct pd_reader *r) { return r->nr_attrs; }
+size_t pd_reader_nr_attrs(const struct pd_reader *r) { return r->nr_attrs; }
+struct pd_attr *pd_reader_attr(struct pd_reader *r, size_t i) { return &r->attrs[i]; }
+size_t pd_reader_nr_buildids(const struct pd_reader *r) { return r->nr_buildids; }
+void pd_reader_count_out_of_order(struct pd_reader *r) { r->stats.out_of_order++; }
+
+const struct pd_buildid *
+pd_reader_buildid(const struct pd_reader *r, size_t i)
+{
+	return &r->buildids[i];
+}
+
+const struct pd_event_info *
+pd_reader_event(const struct pd_reader *r, size_t idx)
+{
+	return idx < r->nr_attrs ? &r->attrs[idx].info : NULL;
+}
+
+const char *
+pd_reader_feature(const struct pd_reader *r, enum pd_feature_str f)
+{
+	return f < PD_FEAT__NR ? r->feat[f] : NULL;
+}
+
+struct pd_attr *
+pd_reader_attr_by_id(struct pd_reader *r, uint64_t id)
+{
+	struct id_ent *e;
+
+	if (r->nr_attrs == 1)
+		return &r->attrs[0];
+	HASH_FIND(hh, r->ids, &id, sizeof(id), e);
+	if (e)
+		return &r->attrs[e->attr];
+	/* perf: synthesized records carry id 0 and belong to the first event. */
+	if (id == 0 && r->nr_attrs)
+		return &r->attrs[0];
+	return NULL;
+}
+
+/* ---------------------------------------------------------------- */
+/* Raw input. */
+
+static int
+pread_full(struct pd_reader *r, void *buf, size_t n, uint64_t off)
+{
+	size_t got = 0;
+
+	if (r->mem) {
+		if (off > r->mem_len || n > r->mem_len - off)
+			return -1;
+		memcpy(buf, r->mem + off, n);
+		return 0;
+	}
+	while (got < n) {
+		ssize_t k = pread(r->fd, (char *)buf + got, n - got, (off_t)(off + got));
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return -1;
+		got += (size_t)k;
+	}
+	return 0;
+}
+
+/*
+ * Make N bytes available at ibuf + ipos.  Returns how many are available
+ * (less than N only at end of input), or -1 on a read error.
+ */
+static ssize_t
+fill(struct pd_reader *r, size_t n)
+{
+	size_t have = r->ilen - r->ipos;
+
+	if (have >= n || r->eof)
+		return (ssize_t)(have < n ? have : n);
+	if (r->ipos) {
+		memmove(r->ibuf, r->ibuf + r->ipos, have);
+		r->ioff += r->ipos;
+		r->ipos = 0;
+		r->ilen = have;
+	}
+	if (n > r->ialloc || r->ialloc - r->ilen < IBUF_SIZE / 2) {
+		size_t want = (n > IBUF_SIZE ? n : IBUF_SIZE) + r->ilen;
+
+		if (PD_GROW(r->ibuf, want, r->ialloc) < 0)
+			return -1;
+	}
+	while (r->ilen < n && !r->eof) {
+		size_t room = r->ialloc - r->ilen;
+		ssize_t k;
+
+		if (r->mem) {
+			uint64_t at = r->ioff + r->ilen;
+
+			k = at >= r->mem_len ? 0 : (ssize_t)(r->mem_len - at < room ? r->mem_len - at : room);
+			if (k > 0)
+				memcpy(r->ibuf + r->ilen, r->mem + at, (size_t)k);
+		} else {
+			k = read(r->fd, r->ibuf + r->ilen, room);
+			if (k < 0 && errno == EINTR)
+				continue;
+		}
+		if (k < 0)
+			return -1;
+		if (k == 0)
+			r->eof = true;
+		r->ilen += (size_t)k;
+	}
+	have = r->ilen - r->ipos;
+	return (ssize_t)(have < n ? have : n);
+}
+
+static inline uint64_t
+in_offset(const struct pd_reader *r)
+{
+	return r->ioff + r->ipos;
+}
+
+/* Skip N bytes of the stream; false at end of input. */
+static bool
+skip_input(struct pd_reader *r, uint64_t n)
+{
+	while (n) {
+		size_t chunk = n > IBUF_SIZE ? IBUF_SIZE : (size_t)n;
+		ssize_t k = fill(r, chunk);
+
+		if (k <= 0)
+			return false;
+		r->ipos += (size_t)k;
+		n -= (uint64_t)k;
+	}
+	return true;
+}
+
+/* ---------------------------------------------------------------- */
+/* Attrs. */
+
+/*
+ * In a file of the other byte order the attr flag word is a bitfield laid out
+ * by the writer's compiler: perf reverses the bits of each byte, and does not
+ * swap the bytes (swap_bitfield in util/session.c).
+ */
+static uint64_t
+flags_from_swapped(const unsigned char *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++) {
+		unsigned b = p[i], rev = 0;
+
+		for (int k = 0; k < 8; k++)
+			if (b & (1u << k))
+				rev |= 1u << (7 - k);
+		v |= (uint64_t)rev << (8 * i);
+	}
+	return v;
+}
+
+static const char *const hw_names[] = {
+	"cycles", "instructions", "cache-references", "cache-misses",
+	"branches", "branch-misses", "bus-cycles", "stalled-cycles-frontend",
+	"stalled-cycles-backend", "ref-cycles",
+};
+static const char *const sw_names[] = {
+	"cpu-clock", "task-clock", "page-faults", "context-switches",
+	"cpu-migrations", "minor-faults", "major-faults", "alignment-faults",
+	"emulation-faults", "dummy", "bpf-output", "cgroup-switches",
+};
+
+/* perf's evsel__name for attrs that came without a name. */
+static char *
+derive_name(struct pd_reader *r, const struct pd_attr *a)
+{
+	char base[64];
+	const char *mod = "";
+	bool eu = a->flags & PERF_ATTR_FLAG_EXCL_USER;
+	bool ek = a->flags & PERF_ATTR_FLAG_EXCL_KERNEL;
+	bool eh = a->flags & PERF_ATTR_FLAG_EXCL_HV;
+
+	if (a->info.type == 0 && a->info.config < sizeof(hw_names) / sizeof(hw_names[0]))
+		snprintf(base, sizeof(base), "%s", hw_names[a->info.config]);
+	else if (a->info.type == 1 && a->info.config < sizeof(sw_names) / sizeof(sw_names[0]))
+		snprintf(base, sizeof(base), "%s", sw_names[a->info.config]);
+	else if (a->info.type == 2)
+		snprintf(base, sizeof(base), "tracepoint:%llu", (unsigned long long)a->info.config);
+	else
+		snprintf(base, sizeof(base), "raw 0x%llx", (unsigned long long)a->info.config);
+	if (!eu && ek && eh)
+		mod = ":u";
+	else if (eu && !ek && eh)
+		mod = ":k";
+	else if (eu && ek && !eh)
+		mod = ":h";
+	{
+		char full[80];
+
+		snprintf(full, sizeof(full), "%s%s", base, mod);
+		return pd_arena_strdup(&r->arena, full);
+	}
+}
+
+static void
+attr_set_positions(struct pd_attr *a)
+{
+	uint64_t st = a->info.sample_type;
+
+	a->id_pos = -1;
+	a->is_pos = -1;
+	if (st & PERF_SAMPLE_IDENTIFIER) {
+		a->id_pos = 0;
+		a->is_pos = 1;
+	} else if (st & PERF_SAMPLE_ID) {
+		a->id_pos = !!(st & PERF_SAMPLE_IP) + !!(st & PERF_SAMPLE_TID) +
+		    !!(st & PERF_SAMPLE_TIME) + !!(st & PERF_SAMPLE_ADDR);
+		a->is_pos = 1 + !!(st & PERF_SAMPLE_CPU) + !!(st & PERF_SAMPLE_STREAM_ID);
+	}
+	a->trailer_size = 0;
+	if (a->flags & PERF_ATTR_FLAG_SAMPLE_ID_ALL)
+		a->trailer_size = 8 * (size_t)__builtin_popcountll(st &
+		    (PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_ID |
+		     PERF_SAMPLE_STREAM_ID | PERF_SAMPLE_CPU | PERF_SAMPLE_IDENTIFIER));
+}
+
+/*
+ * Decode one perf_event_attr of SIZE bytes from C (FORMAT-NOTES.md 1.3).
+ * A short attr is zero-extended; a longer one's tail is skipped (quipper).
+ */
+static void
+parse_attr(struct pd_cur *c, uint32_t size, struct pd_attr *a)
+{
+	struct pd_cur s = pd_cur_sub(c, size);
+	unsigned char fl[8];
+
+	memset(a, 0, sizeof(*a));
+	a->info.type = pd_cur_u32(&s);
+	a->size = pd_cur_u32(&s);
+	a->info.config = pd_cur_u64(&s);
+	a->sample_period = pd_cur_u64(&s);
+	a->info.sample_type = pd_cur_u64(&s);
+	a->read_format = pd_cur_u64(&s);
+	pd_cur_take(&s, fl, 8);
+	a->flags = s.swap ? flags_from_swapped(fl) : pd_load64(fl, false);
+	pd_cur_skip(&s, 8);		/* wakeup, bp_type */
+	pd_cur_skip(&s, 16);		/* config1, config2 */
+	if (s.left >= 8)
+		a->branch_sample_type = pd_cur_u64(&s);
+	if (s.left >= 8)
+		a->sample_regs_user = pd_cur_u64(&s);
+	if (s.left >= 4)
+		a->sample_stack_user = pd_cur_u32(&s);
+	if (s.left >= 4)
+		pd_cur_skip(&s, 4);
+	if (s.left >= 8)
+		a->sample_regs_intr = pd_cur_u64(&s);
+	a->info.is_dummy = a->info.type == 1 && a->info.config == 9;
+	attr_set_positions(a);
+	if (s.bad)
+		c->bad = 1;
+}
+
+static int
+add_attr(struct pd_reader *r, const struct pd_attr *a, uint64_t off)
+{
+	if (r->nr_attrs >= PD_MAX_ATTRS)
+		return pd_reader_set_error(r, PD_E_LIMIT, off, "more than %u events", PD_MAX_ATTRS);
+	if (PD_GROW(r->attrs, r->nr_attrs + 1, r->alloc_attrs) < 0)
+		return pd_reader_set_error(r, PD_E_NOMEM, off, "out of memory");
+	r->attrs[r->nr_attrs] = *a;
+	r->attrs[r->nr_attrs].info.name = derive_name(r, a);
+	r->nr_attrs++;
+	return PD_OK;
+}
+
+static int
+add_id(struct pd_reader *r, uint64_t id, size_t attr, uint64_t off)
+{
+	struct id_ent *e;
+
+	if (r->nr_ids >= PD_MAX_IDS)
+		return pd_reader_set_error(r, PD_E_LIMIT, off, "more than %u sample ids", PD_MAX_IDS);
+	HASH_FIND(hh, r->ids, &id, sizeof(id), e);
+	if (e)
+		return PD_OK;
+	e = malloc(sizeof(*e));
+	if (!e)
+		return pd_reader_set_error(r, PD_E_NOMEM, off, "out of memory");
+	e->id = id;
+	e->attr = attr;
+	HASH_ADD(hh, r->ids, id, sizeof(e->id), e);
+	r->nr_ids++;
+	return PD_OK;
+}
+
+/* ---------------------------------------------------------------- */
+/* Feature sections (FORMAT-NOTES.md 1.4-1.5).  C covers one body. */
+
+/* A perf string: u32 len, then len bytes, NUL-padded.  Bounded by C. */
+static char *
+feat_string(struct pd_reader *r, struct pd_cur *c)
+{
+	uint32_t len = pd_cur_u32(c);
+	const char *p;
+	size_t n;
+
+	if (c->bad || len > c->left || len > PD_MAX_STRING) {
+		c->bad = 1;
+		return NULL;
+	}
+	p = (const char *)c->p;
+	n = strnlen(p, len);
+	pd_cur_skip(c, len);
+	return pd_arena_strndup(&r->arena, p, n);
+}
+
+static void
+set_feat(struct pd_reader *r, enum pd_feature_str f, struct pd_cur *c)
+{
+	char *s = feat_string(r, c);
+
+	if (s)
+		r->feat[f] = s;
+}
+
+static void
+feat_cmdline(struct pd_reader *r, struct pd_cur *c)
+{
+	uint32_t nr = pd_cur_u32(c);
+	struct pd_buf b = PD_BUF_INIT;
+
+	for (uint32_t i = 0; i < nr && !c->bad; i++) {
+		char *s = feat_string(r, c);
+
+		if (!s)
+			break;
+		if (i)
+			pd_buf_addstr(&b, " ");
+		pd_buf_addstr(&b, s);
+	}
+	r->feat[PD_FEAT_CMDLINE] = pd_arena_strdup(&r->arena, b.buf);
+	pd_buf_release(&b);
+}
+
+static void
+feat_event_desc(struct pd_reader *r, struct pd_cur *c)
+{
+	uint32_t nr = pd_cur_u32(c), sz = pd_cur_u32(c);
+
+	if (c->bad || sz < 64 || sz > 4096)
+		return;
+	for (uint32_t i = 0; i < nr && !c->bad; i++) {
+		struct pd_attr a;
+		uint32_t nr_ids;
+		char *name;
+		size_t target = i;
+
+		parse_attr(c, sz, &a);
+		nr_ids = pd_cur_u32(c);
+		name = feat_string(r, c);
+		if (c->bad || nr_ids > c->left / 8) {
+			c->bad = 1;
+			return;
+		}
+		for (uint32_t k = 0; k < nr_ids; k++) {
+			uint64_t id = pd_cur_u64(c);
+			struct id_ent *e;
+
+			HASH_FIND(hh, r->ids, &id, sizeof(id), e);
+			if (k == 0 && e)
+				target = e->attr;
+		}
+		if (name && target < r->nr_attrs) {
+			r->attrs[target].info.name = name;
+			r->attrs[target].named = true;
+		}
+	}
+}
+
+static int
+add_buildid(struct pd_reader *r, struct pd_cur *c, uint16_t misc, uint16_t size, uint64_t off)
+{
+	struct pd_buildid b;
+	const char *p;
+	size_t n;
+
+	if (size < 36)
+		return pd_reader_set_error(r, PD_E_CORRUPT, off, "build-id entry of size %u < 36", size);
+	b.pid = (int32_t)pd_cur_u32(c);
+	pd_cur_take(c, b.id, 20);
+	b.size = pd_cur_u8(c);
+	pd_cur_skip(c, 3);
+	if (c->bad)
+		return pd_reader_set_error(r, PD_E_CORRUPT, off, "truncated build-id entry");
+	if (!(misc & (1u << 15)) || b.size > 20)
+		b.size = 20;
+	b.cpumode = misc & PERF_RECORD_MISC_CPUMODE_MASK;
+	p = (const char *)c->p;
+	n = strnlen(p, c->left);
+	b.name = pd_arena_strndup(&r->arena, p, n);
+	if (!b.name || PD_GROW(r->buildids, r->nr_buildids + 1, r->alloc_buildids) < 0)
+		return pd_reader_set_error(r, PD_E_NOMEM, off, "out of memory");
+	r->buildids[r->nr_buildids++] = b;
+	return PD_OK;
+}
+
+static int
+feat_build_id(struct pd_reader *r, struct pd_cur *c, uint64_t off)
+{
+	while (c->left >= 8 && !c->bad) {
+		uint64_t at = off;
+		uint16_t misc, size;
+		struct pd_cur e;
+		int rc;
+
+		pd_cur_u32(c);
+		misc = pd_cur_u16(c);
+		size = pd_cur_u16(c);
+		if (size < 8 || size - 8u > c->left)
+			return pd_reader_set_error(r, PD_E_CORRUPT, at,
+			    "build-id entry of size %u does not fit its section", size);
+		e = pd_cur_sub(c, size - 8u);
+		if ((rc = add_buildid(r, &e, misc, size, at)) < 0)
+			return rc;
+		off += size;
+	}
+	return PD_OK;
+}
+
+static int
+parse_feature(struct pd_reader *r, unsigned bit, struct pd_cur *c, uint64_t off)
+{
+	switch (bit) {
+	case HEADER_HOSTNAME: set_feat(r, PD_FEAT_HOSTNAME, c); break;
+	case HEADER_OSRELEASE: set_feat(r, PD_FEAT_OSRELEASE, c); break;
+	case HEADER_VERSION: set_feat(r, PD_FEAT_VERSION, c); break;
+	case HEADER_ARCH: set_feat(r, PD_FEAT_ARCH, c); break;
+	case HEADER_CPUDESC: set_feat(r, PD_FEAT_CPUDESC, c); break;
+	case HEADER_CMDLINE: feat_cmdline(r, c); break;
+	case HEADER_EVENT_DESC: feat_event_desc(r, c); break;
+	case HEADER_BUILD_ID: return feat_build_id(r, c, off);
+	case HEADER_COMPRESSED:
+		pd_cur_skip(c, 16);
+		r->comp_mmap_len = pd_cur_u32(c);
+		break;
+	default:
+		if (bit >= HEADER_LAST_FEATURE)
+			r->stats.unknown_features++;
+		break;
+	}
+	/* A damaged optional section loses its information, not the file. */
+	return PD_OK;
+}
+
+static int
+read_features(struct pd_reader *r, const uint64_t bits[4])
+{
+	unsigned nr = 0;
+	uint64_t table = r->data_end;
+	unsigned char *tab = NULL, *body = NULL;
+	unsigned k = 0;
+	int rc = PD_OK;
+
+	for (int i = 0; i < 4; i++)
+		nr += (unsigned)__builtin_popcountll(bits[i]);
+	if (!nr)
+		return PD_OK;
+	if (table > r->file_size || (uint64_t)nr * 16 > r->file_size - table) {
+		reader_warn(r, table, "feature table is missing or truncated");
+		return PD_OK;
+	}
+	tab = malloc((size_t)nr * 16);
+	if (!tab)
+		return pd_reader_set_error(r, PD_E_NOMEM, table, "out of memory");
+	if (pread_full(r, tab, (size_t)nr * 16, table) < 0) {
+		rc = pd_reader_set_error(r, PD_E_IO, table, "cannot read the feature table");
+		goto out;
+	}
+	for (unsigned bit = 0; bit < HEADER_FEAT_BITS && rc == PD_OK; bit++) {
+		struct pd_cur c;
+		uint64_t off, size;
+
+		if (!(bits[bit / 64] & (1ull << (bit % 64))))
+			continue;
+		c = pd_cur_make(tab + 16 * k, 16, r->swap);
+		off = pd_cur_u64(&c);
+		size = pd_cur_u64(&c);
+		k++;
+		if (off > r->file_size || size > r->file_size - off)
+			return free(tab), pd_reader_set_error(r, PD_E_CORRUPT, table + 16 * (k - 1),
+			    "feature %u section (offset %#llx, size %llu) lies past the end of the file",
+			    bit, (unsigned long long)off, (unsigned long long)size);
+		if (bit != HEADER_HOSTNAME && bit != HEADER_OSRELEASE && bit != HEADER_VERSION &&
+		    bit != HEADER_ARCH && bit != HEADER_CPUDESC && bit != HEADER_CMDLINE &&
+		    bit != HEADER_EVENT_DESC && bit != HEADER_BUILD_ID && bit != HEADER_COMPRESSED) {
+			if (bit >= HEADER_LAST_FEATURE)
+				r->stats.unknown_features++;
+			continue;
+		}
+		if (size > (64u << 20)) {
+			reader_warn(r, off, "feature section too large, skipped");
+			continue;
+		}
+		body = malloc(size ? size : 1);
+		if (!body) {
+			rc = pd_reader_set_error(r, PD_E_NOMEM, off, "out of memory");
+			break;
+		}
+		if (pread_full(r, body, size, off) < 0) {
+			rc = pd_reader_set_error(r, PD_E_IO, off, "cannot read feature %u", bit);
+		} else {
+			c = pd_cur_make(body, size, r->swap);
+			rc = parse_feature(r, bit, &c, off);
+		}
+		free(body);
+		body = NULL;
+	}
+out:
+	free(tab);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- */
+/* Opening. */
+
+static int
+open_file_mode(struct pd_reader *r, const unsigned char *hdr)
+{
+	struct pd_cur c = pd_cur_make(hdr, 104, r->swap);
+	uint64_t size, attr_size, attrs_off, attrs_size, data_off, data_size, bits[4] = { 0 };
+	unsigned char *buf = NULL;
+	uint64_t nr;
+	int rc = PD_OK;
+
+	pd_cur_u64(&c);
+	size = pd_cur_u64(&c);
+	attr_size = pd_cur_u64(&c);
+	attrs_off = pd_cur_u64(&c);
+	attrs_size = pd_cur_u64(&c);
+	data_off = pd_cur_u64(&c);
+	data_size = pd_cur_u64(&c);
+	pd_cur_skip(&c, 16);
+	if (size == 104)
+		for (int i = 0; i < 4; i++)
+			bits[i] = pd_cur_u64(&c);
+	if (size != 104 && size != 72)
+		return pd_reader_set_error(r, PD_E_FORMAT, 8, "unsupported header size %llu",
+		    (unsigned long long)size);
+	if (attr_size == 0)
+		return pd_reader_set_error(r, PD_E_CORRUPT, 16, "attr size is 0");
+	if (attr_size < 64 + 16 || attr_size > 4096)
+		return pd_reader_set_error(r, PD_E_CORRUPT, 16, "attr size %llu out of range",
+		    (unsigned long long)attr_size);
+	if (attrs_off > r->file_size || attrs_size > r->file_size - attrs_off)
+		return pd_reader_set_error(r, PD_E_CORRUPT, 24,
+		    "attr section (offset %#llx, size %llu) lies past the end of the file",
+		    (unsigned long long)attrs_off, (unsigned long long)attrs_size);
+	if (data_off > r->file_size)
+		return pd_reader_set_error(r, PD_E_CORRUPT, 40,
+		    "data offset %#llx lies past the end of the file (%llu bytes)",
+		    (unsigned long long)data_off, (unsigned long long)r->file_size);
+	nr = attrs_size / attr_size;
+	if (nr == 0)
+		return pd_reader_set_error(r, PD_E_CORRUPT, 24, "no events in the attr section");
+	if (nr > PD_MAX_ATTRS)
+		return pd_reader_set_error(r, PD_E_LIMIT, 24, "%llu events, more than %u",
+		    (unsigned long long)nr, PD_MAX_ATTRS);
+	buf = malloc(attrs_size);
+	if (!buf)
+		return pd_reader_set_error(r, PD_E_NOMEM, attrs_off, "out of memory");
+	if (pread_full(r, buf, attrs_size, attrs_off) < 0) {
+		rc = pd_reader_set_error(r, PD_E_IO, attrs_off, "cannot read the attrs");
+		goto out;
+	}
+	for (uint64_t i = 0; i < nr; i++) {
+		uint64_t at = attrs_off + i * attr_size;
+		struct pd_cur a = pd_cur_make(buf + i * attr_size, attr_size, r->swap);
+		struct pd_cur peek = a;
+		struct pd_attr attr;
+		uint32_t asz;
+		uint64_t ids_off, ids_size;
+		unsigned char *ids;
+
+		pd_cur_u32(&peek);
+		asz = pd_cur_u32(&peek);
+		if (asz == 0)
+			asz = 64;
+		if (asz < 64 || asz > attr_size - 16) {
+			rc = pd_reader_set_error(r, PD_E_CORRUPT, at + 4,
+			    "attr size %u does not fit the attr entry (%llu bytes)", asz,
+			    (unsigned long long)attr_size);
+			goto out;
+		}
+		parse_attr(&a, asz, &attr);
+		a = pd_cur_make(buf + i * attr_size + attr_size - 16, 16, r->swap);
+		ids_off = pd_cur_u64(&a);
+		ids_size = pd_cur_u64(&a);
+		if ((rc = add_attr(r, &attr, at)) < 0)
+			goto out;
+		if (ids_size == 0)
+			continue;
+		if (ids_off > r->file_size || ids_size > r->file_size - ids_off ||
+		    ids_size / 8 > PD_MAX_IDS) {
+			rc = pd_reader_set_error(r, PD_E_CORRUPT, at + attr_size - 16,
+			    "id list (offset %#llx, size %llu) lies past the end of the file",
+			    (unsigned long long)ids_off, (unsigned long long)ids_size);
+			goto out;
+		}
+		ids = malloc(ids_size);
+		if (!ids) {
+			rc = pd_reader_set_error(r, PD_E_NOMEM, ids_off, "out of memory");
+			goto out;
+		}
+		if (pread_full(r, ids, ids_size, ids_off) < 0) {
+			free(ids);
+			rc = pd_reader_set_error(r, PD_E_IO, ids_off, "cannot read the ids");
+			goto out;
+		}
+		for (uint64_t k = 0; k + 8 <= ids_size && rc == PD_OK; k += 8)
+			rc = add_id(r, pd_load64(ids + k, r->swap), r->nr_attrs - 1, ids_off + k);
+		free(ids);
+		if (rc < 0)
+			goto out;
+	}
+	r->data_off = data_off;
+	if (data_size == 0) {
+		/* A recorder that was killed: no size, no feature table (1.7). */
+		r->salvage = true;
+		r->stats.salvaged = 1;
+		r->data_end = UINT64_MAX;
+		reader_warn(r, 40, "data size is 0 (was the recorder killed?); reading records to the end of the file");
+	} else {
+		if (data_size > r->file_size - data_off) {
+			r->data_end = UINT64_MAX;
+			reader_warn(r, data_off, "data section runs past the end of the file (truncated?)");
+		} else {
+			r->data_end = data_off + data_size;
+			rc = read_features(r, bits);
+		}
+	}
+	if (rc == PD_OK) {
+		r->ioff = data_off;
+		if (!r->mem && lseek(r->fd, (off_t)data_off, SEEK_SET) < 0)
+			rc = pd_reader_set_error(r, PD_E_IO, data_off, "cannot seek to the data: %s",
+			    strerror(errno));
+		else if (!r->mem)
+			posix_fadvise(r->fd, (off_t)data_off, 0, POSIX_FADV_SEQUENTIAL);
+	}
+out:
+	free(buf);
+	return rc;
+}
+
+static int
+open_common(struct pd_reader *r)
+{
+	unsigned char hdr[104];
+	ssize_t k;
+	uint64_t magic, size;
+	struct pd_cur c;
+
+	r->ioff = 0;
+	k = fill(r, 16);
+	if (k < 0)
+		return pd_reader_set_error(r, PD_E_IO, 0, "read error: %s", strerror(errno));
+	if (k == 0)
+		return pd_reader_set_error(r, PD_E_FORMAT, UINT64_MAX, "empty input");
+	if (k < 16)
+		return pd_reader_set_error(r, PD_E_FORMAT, 0, "too short for a perf.data header (%zd bytes)", k);
+	memcpy(&magic, r->ibuf + r->ipos, 8);
+	if (magic == PERF_MAGIC2_SW)
+		r->swap = true;
+	else if (magic != PERF_MAGIC2)
+		return pd_reader_set_error(r, PD_E_FORMAT, 0, "not a perf.data file (bad magic)");
+	c = pd_cur_make(r->ibuf + r->ipos + 8, 8, r->swap);
+	size = pd_cur_u64(&c);
+	if (size == 16) {
+		r->pipe = true;
+		r->ipos += 16;
+		r->data_off = 16;
+		r->data_end = UINT64_MAX;
+		return PD_OK;
+	}
+	if (!r->regular && !r->mem)
+		return pd_reader_set_error(r, PD_E_FORMAT, 8,
+		    "file-mode perf.data on a pipe; pass the file name, or record with -o -");
+	if (pread_full(r, hdr, 104, 0) < 0) {
+		if (size == 72 && pread_full(r, hdr, 72, 0) == 0)
+			memset(hdr + 72, 0, 32);
+		else
+			return pd_reader_set_error(r, PD_E_TRUNCATED, 0, "truncated file header");
+	}
+	/* Drop the streamed bytes; the data section is read from data.offset. */
+	r->ipos = r->ilen = 0;
+	r->eof = false;
+	return open_file_mode(r, hdr);
+}
+
+int
+pd_reader_open(struct pd_reader *r, const char *path, unsigned flags)
+{
+	struct stat st;
+
+	(void)flags;
+	free(r->name);
+	r->name = strdup(strcmp(path, "-") ? path : "<stdin>");
+	if (!r->name)
+		return PD_E_NOMEM;
+	if (!strcmp(path, "-")) {
+		r->fd = 0;
+	} else {
+		r->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+		if (r->fd < 0)
+			return pd_reader_set_error(r, PD_E_IO, UINT64_MAX, "cannot open: %s", strerror(errno));
+		r->own_fd = true;
+	}
+	if (fstat(r->fd, &st) < 0)
+		return pd_reader_set_error(r, PD_E_IO, UINT64_MAX, "cannot stat: %s", strerror(errno));
+	if (S_ISDIR(st.st_mode))
+		return pd_reader_set_error(r, PD_E_UNSUPPORTED, UINT64_MAX,
+		    "is a directory (perf record --threads output is not supported yet)");
+	if (S_ISREG(st.st_mode)) {
+		r->regular = true;
+		r->file_size = (uint64_t)st.st_size;
+	}
+	return open_common(r);
+}
+
+int
+pd_reader_open_mem(struct pd_reader *r, const char *name, const void *buf, size_t len)
+{
+	free(r->name);
+	r->name = strdup(name);
+	if (!r->name)
+		return PD_E_NOMEM;
+	r->mem = buf;
+	r->mem_len = len;
+	r->file_size = len;
+	r->regular = true;
+	return open_common(r);
+}
+
+/* ---------------------------------------------------------------- */
+/* Pipe-mode HEADER_* records and in-stream metadata. */
+
+static int
+header_attr(struct pd_reader *r, const unsigned char *rec, size_t size, uint64_t off)
+{
+	struct pd_cur c = pd_cur_make(rec + 8, size - 8, r->swap);
+	struct pd_cur peek = c;
+	struct pd_attr a;
+	uint32_t asz;
+	int rc;
+
+	pd_cur_u32(&peek);
+	asz = pd_cur_u32(&peek);
+	if (asz == 0)
+		asz = 64;
+	if (asz < 64 || asz > size - 8)
+		return pd_reader_set_error(r, PD_E_CORRUPT, off, "HEADER_ATTR with attr size %u in a record of %zu bytes",
+		    asz, size);
+	parse_attr(&c, asz, &a);
+	if ((rc = add_attr(r, &a, off)) < 0)
+		return rc;
+	while (c.left >= 8)
+		if ((rc = add_id(r, pd_cur_u64(&c), r->nr_attrs - 1, off)) < 0)
+			return rc;
+	return PD_OK;
+}
+
+static int
+event_update(struct pd_reader *r, const unsigned char *rec, size_t size)
+{
+	struct pd_cur c = pd_cur_make(rec + 8, size - 8, r->swap);
+	uint64_t type = pd_cur_u64(&c), id = pd_cur_u64(&c);
+	struct id_ent *e;
+
+	if (c.bad || type != 2)		/* PERF_EVENT_UPDATE__NAME */
+		return PD_OK;
+	HASH_FIND(hh, r->ids, &id, sizeof(id), e);
+	if (!e)
+		return PD_OK;
+	r->attrs[e->attr].info.name = pd_arena_strndup(&r->arena, (const char *)c.p, strnlen((const char *)c.p, c.left));
+	r->attrs[e->attr].named = true;
+	return PD_OK;
+}
+
+static int
+meta_record(struct pd_reader *r, const unsigned char *rec, uint32_t type, uint16_t misc,
+    size_t size, uint64_t off)
+{
+	struct pd_cur c;
+
+	switch (type) {
+	case PERF_RECORD_HEADER_ATTR:
+		return header_attr(r, rec, size, off);
+	case PERF_RECORD_HEADER_FEATURE:
+		c = pd_cur_make(rec + 8, size - 8, r->swap);
+		{
+			uint64_t feat = pd_cur_u64(&c);
+
+			if (!c.bad && feat < HEADER_FEAT_BITS)
+				return parse_feature(r, (unsigned)feat, &c, off);
+		}
+		return PD_OK;
+	case PERF_RECORD_HEADER_BUILD_ID:
+		c = pd_cur_make(rec + 8, size - 8, r->swap);
+		return add_buildid(r, &c, misc, (uint16_t)size, off);
+	case PERF_RECORD_EVENT_UPDATE:
+		return event_update(r, rec, size);
+	}
+	return PD_OK;
+}
+
+/* ---------------------------------------------------------------- */
+/* Records. */
+
+static int
+emit(struct pd_reader *r, const unsigned char *p, uint32_t type, uint16_t misc, uint16_t size,
+    uint64_t off, struct pd_record *rec)
+{
+	size_t words = ((size_t)size + 7) / 8;
+
+	if (PD_GROW(r->rbuf, words, r->rbuf_alloc) < 0)
+		return pd_reader_set_error(r, PD_E_NOMEM, off, "out of memory");
+	memcpy(r->rbuf, p, size);
+	if (size % 8)
+		memset((unsigned char *)r->rbuf + size, 0, words * 8 - size);
+	rec->type = type;
+	rec->misc = misc;
+	rec->size = size;
+	rec->offset = off;
+	rec->data = (const unsigned char *)r->rbuf;
+	r->stats.records++;
+	return PD_OK;
+}
+
+/* The next record inflated from COMPRESSED data, or PD_END when none is whole. */
+static int
+next_inflated(struct pd_reader *r, struct pd_record *rec)
+{
+	struct pd_cur c;
+	uint32_t type;
+	uint16_t misc, size;
+	size_t left = r->zlen - r->zpos;
+
+	if (left < 8)
+		return PD_END;
+	c = pd_cur_make(r->zbuf + r->zpos, 8, r->swap);
+	type = pd_cur_u32(&c);
+	misc = pd_cur_u16(&c);
+	size = pd_cur_u16(&c);
+	if (size < 8)
+		return pd_reader_set_error(r, PD_E_CORRUPT, r->zoff,
+		    "record of size %u < 8 in compressed data", size);
+	if (size > left)
+		return PD_END;
+	r->zpos += size;
+	return emit(r, r->zbuf + r->zpos - size, type, misc, size, r->zoff, rec);
+}
+
+static int
+inflate_chunk(struct pd_reader *r, const unsigned char *src, size_t n, uint64_t off)
+{
+	ZSTD_inBuffer in = { src, n, 0 };
+	size_t start;
+
+	if (!r->zd) {
+		r->zd = ZSTD_createDStream();
+		if (!r->zd || ZSTD_isError(ZSTD_initDStream(r->zd)))
+			return pd_reader_set_error(r, PD_E_NOMEM, off, "cannot create a zstd stream");
+	}
+	/* Keep the unfinished tail of the last chunk in front (perf's decomp_last_rem). */
+	if (r->zpos) {
+		memmove(r->zbuf, r->zbuf + r->zpos, r->zlen - r->zpos);
+		r->zlen -= r->zpos;
+		r->zpos = 0;
+	}
+	start = r->zlen;
+	while (in.pos < in.size) {
+		ZSTD_outBuffer out;
+		size_t ret;
+
+		if (r->zlen - start >= PD_MAX_INFLATE)
+			return pd_reader_set_error(r, PD_E_LIMIT, off,
+			    "compressed record inflates past %u MiB", PD_MAX_INFLATE >> 20);
+		if (r->zalloc - r->zlen < 65536 &&
+		    PD_GROW(r->zbuf, r->zlen + 262144, r->zalloc) < 0)
+			return pd_reader_set_error(r, PD_E_NOMEM, off, "out of memory");
+		out = (ZSTD_outBuffer){ r->zbuf, r->zalloc, r->zlen };
+		ret = ZSTD_decompressStream(r->zd, &out, &in);
+		r->zlen = out.pos;
+		if (ZSTD_isError(ret))
+			return pd_reader_set_error(r, PD_E_CORRUPT, off, "bad zstd data: %s",
+			    ZSTD_getErrorName(ret));
+		if (out.pos < out.size && in.pos == in.size)
+			break;
+	}
+	/* Drain what the decoder still holds for this input. */
+	for (;;) {
+		ZSTD_outBuffer out;
+		size_t ret;
+
+		if (r->zlen - start >= PD_MAX_INFLATE)
+			return pd_reader_set_error(r, PD_E_LIMIT, off,
+			    "compressed record inflates past %u MiB", PD_MAX_INFLATE >> 20);
+		if (r->zalloc - r->zlen < 65536 &&
+		    PD_GROW(r->zbuf, r->zlen + 262144, r->zalloc) < 0)
+			return pd_reader_set_error(r, PD_E_NOMEM, off, "out of memory");
+		out = (ZSTD_outBuffer){ r->zbuf, r->zalloc, r->zlen };
+		ret = ZSTD_decompressStream(r->zd, &out, &in);
+		r->zlen = out.pos;
+		if (ZSTD_isError(ret))
+			return pd_reader_set_error(r, PD_E_CORRUPT, off, "bad zstd data: %s",
+			    ZSTD_getErrorName(ret));
+		if (out.pos < out.size)
+			break;
+	}
+	r->zoff = off;
+	r->stats.compressed++;
+	return PD_OK;
+}
+
+static int
+stream_end(struct pd_reader *r, uint64_t off, size_t partial)
+{
+	if (partial) {
+		char msg[160];
+
+		r->stats.tail_bytes += partial;
+		snprintf(msg, sizeof(msg), "input ends inside a record (%zu bytes of it)", partial);
+		reader_warn(r, off, msg);
+	}
+	if (r->zlen > r->zpos) {
+		r->stats.tail_bytes += r->zlen - r->zpos;
+		reader_warn(r, r->zoff, "compressed data ends inside a record");
+		r->zpos = r->zlen;
+	}
+	return PD_END;
+}
+
+int
+pd_reader_next(struct pd_reader *r, struct pd_record *rec)
+{
+	for (;;) {
+		uint64_t off, left;
+		const unsigned char *p;
+		struct pd_cur c;
+		uint32_t type;
+		uint16_t misc, size;
+		ssize_t k;
+		int rc;
+
+		if (r->error)
+			return r->error;
+		rc = next_inflated(r, rec);
+		if (rc != PD_END)
+			return rc;
+
+		off = in_offset(r);
+		if (r->data_end != UINT64_MAX && off >= r->data_end)
+			return stream_end(r, off, 0);
+		left = r->data_end == UINT64_MAX ? UINT64_MAX : r->data_end - off;
+		k = fill(r, 8);
+		if (k < 0)
+			return pd_reader_set_error(r, PD_E_IO, off, "read error: %s", strerror(errno));
+		if (k == 0)
+			return stream_end(r, off, 0);
+		if (k < 8 || left < 8)
+			return stream_end(r, off, (size_t)(k < (ssize_t)left ? (uint64_t)k : left));
+		p = r->ibuf + r->ipos;
+		c = pd_cur_make(p, 8, r->swap);
+		type = pd_cur_u32(&c);
+		misc = pd_cur_u16(&c);
+		size = pd_cur_u16(&c);
+		if (size < 8)
+			return pd_reader_set_error(r, PD_E_CORRUPT, off,
+			    "record of type %u has size %u < 8", type, size);
+		if (size > left) {
+			if (r->data_end != UINT64_MAX)
+				return pd_reader_set_error(r, PD_E_CORRUPT, off,
+				    "record of size %u runs past the end of the data section", size);
+		}
+		k = fill(r, size);
+		if (k < 0)
+			return pd_reader_set_error(r, PD_E_IO, off, "read error: %s", strerror(errno));
+		if (k < size)
+			return stream_end(r, off, (size_t)k);
+		p = r->ibuf + r->ipos;
+
+		if (type == PERF_RECORD_COMPRESSED || type == PERF_RECORD_COMPRESSED2) {
+			size_t hdr = 8;
+			uint64_t n = size - 8u;
+
+			if (type == PERF_RECORD_COMPRESSED2) {
+				struct pd_cur d = pd_cur_make(p + 8, size - 8u, r->swap);
+
+				n = pd_cur_u64(&d);
+				if (d.bad || n > size - 16u)
+					return pd_reader_set_error(r, PD_E_CORRUPT, off,
+					    "COMPRESSED2 data size %llu exceeds the record",
+					    (unsigned long long)n);
+				hdr = 16;
+			}
+			rc = inflate_chunk(r, p + hdr, (size_t)n, off);
+			r->ipos += size;
+			r->stats.records++;
+			if (rc < 0)
+				return rc;
+			continue;
+		}
+		if (type == PERF_RECORD_HEADER_TRACING_DATA || type == PERF_RECORD_AUXTRACE) {
+			/* A payload follows that header.size does not count (FORMAT-NOTES 3.4). */
+			struct pd_cur d = pd_cur_make(p + 8, size - 8u, r->swap);
+			uint64_t extra = type == PERF_RECORD_AUXTRACE ? pd_cur_u64(&d) : pd_cur_u32(&d);
+
+			if (d.bad)
+				return pd_reader_set_error(r, PD_E_CORRUPT, off, "record of type %u too short", type);
+			if (type == PERF_RECORD_HEADER_TRACING_DATA)
+				extra = (extra + 7) & ~7ull;
+			rc = emit(r, p, type, misc, size, off, rec);
+			r->ipos += size;
+			if (rc < 0)
+				return rc;
+			if (r->data_end != UINT64_MAX && extra > r->data_end - in_offset(r))
+				return pd_reader_set_error(r, PD_E_CORRUPT, off,
+				    "payload of %llu bytes runs past the end of the data section",
+				    (unsigned long long)extra);
+			if (!skip_input(r, extra))
+				return stream_end(r, off, 1);
+			return PD_OK;
+		}
+		if (type >= PERF_RECORD_HEADER_ATTR && (rc = meta_record(r, p, type, misc, size, off)) < 0)
+			return rc;
+		rc = emit(r, p, type, misc, size, off, rec);
+		r->ipos += size;
+		return rc;
+	}
+}

@@ -1,0 +1,356 @@
+/*
+ * stack.c - folding: samples to "comm;root;...;leaf COUNT" lines.
+ *
+ * Aggregate first, name later (DESIGN.md).  pd_fold_add hashes the resolved
+ * chain (comm, DSO and DSO-relative address per frame) into a flat
+ * open-addressing table, without allocating per sample.  pd_fold_flush then
+ * names each distinct chain once, with the symbol names cached per symbol,
+ * and merges the text stacks into a table of totals that pd_fold_write
+ * sorts.  The naming follows stackcollapse-perf.pl's defaults: unknown
+ * symbols become "[dso basename]" (or "[unknown]"), ';' becomes ':',
+ * argument lists and quotes are removed, and spaces in the comm become '_'.
+ */
+#include <stdlib.h>
+
+#include <uthash.h>
+
+#include "sym.h"
+
+struct chain {
+	uint64_t hash;
+	uint64_t *key;			/* in the arena; key[0] = length in words */
+	uint64_t weight, samples;
+	const char *comm;
+};
+
+struct total {
+	char *stack;
+	uint64_t weight;
+	UT_hash_handle hh;
+};
+
+struct pd_fold {
+	unsigned flags;
+	struct chain *tab;
+	size_t cap, used;
+	struct pd_arena keys;
+	uint64_t *scratch;
+	size_t ascratch;
+	struct total *totals;
+	struct pd_arena text;
+	uint64_t nsamples, nweight;
+	struct pd_buf line;
+};
+
+struct pd_fold *
+pd_fold_new(unsigned flags)
+{
+	struct pd_fold *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return NULL;
+	f->flags = flags;
+	f->line = (struct pd_buf)PD_BUF_INIT;
+	return f;
+}
+
+void
+pd_fold_free(struct pd_fold *f)
+{
+	struct total *t, *tmp;
+
+	if (!f)
+		return;
+	HASH_ITER(hh, f->totals, t, tmp)
+		HASH_DEL(f->totals, t);
+	free(f->tab);
+	free(f->scratch);
+	pd_arena_release(&f->keys);
+	pd_arena_release(&f->text);
+	pd_buf_release(&f->line);
+	free(f);
+}
+
+uint64_t pd_fold_samples(const struct pd_fold *f) { return f->nsamples; }
+uint64_t pd_fold_weight(const struct pd_fold *f) { return f->nweight; }
+
+static inline uint64_t
+mix(uint64_t h, uint64_t v)
+{
+	h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+	h *= 0xff51afd7ed558ccdull;
+	return h ^ (h >> 32);
+}
+
+static int
+tab_grow(struct pd_fold *f)
+{
+	size_t ncap = f->cap ? f->cap * 2 : 4096;
+	struct chain *nt = calloc(ncap, sizeof(*nt));
+
+	if (!nt)
+		return -1;
+	for (size_t i = 0; i < f->cap; i++) {
+		struct chain *c = &f->tab[i];
+		size_t j;
+
+		if (!c->key)
+			continue;
+		for (j = c->hash & (ncap - 1); nt[j].key; j = (j + 1) & (ncap - 1))
+			;
+		nt[j] = *c;
+	}
+	free(f->tab);
+	f->tab = nt;
+	f->cap = ncap;
+	return 0;
+}
+
+int
+pd_fold_add(struct pd_fold *f, const struct pd_sample *s)
+{
+	size_t words = 1 + 2 + 2 * s->nr_frames, j;
+	uint64_t h = 0, w = (f->flags & PD_FOLD_SAMPLES) ? 1 : s->period;
+	uint64_t *k;
+
+	if (PD_GROW(f->scratch, words, f->ascratch) < 0)
+		return PD_E_NOMEM;
+	k = f->scratch;
+	k[0] = words;
+	k[1] = (uint64_t)(uintptr_t)s->comm;
+	k[2] = (f->flags & (PD_FOLD_PID | PD_FOLD_TID)) ?
+	    ((uint64_t)s->pid << 32 | ((f->flags & PD_FOLD_TID) ? s->tid : 0)) : 0;
+	for (size_t i = 0; i < s->nr_frames; i++) {
+		k[3 + 2 * i] = (uint64_t)(uintptr_t)s->frames[i].dso | s->frames[i].kind;
+		k[4 + 2 * i] = s->frames[i].rel;
+	}
+	for (size_t i = 0; i < words; i++)
+		h = mix(h, k[i]);
+	if (2 * (f->used + 1) > f->cap && tab_grow(f) < 0)
+		return PD_E_NOMEM;
+	for (j = h & (f->cap - 1); f->tab[j].key; j = (j + 1) & (f->cap - 1)) {
+		struct chain *c = &f->tab[j];
+
+		if (c->hash == h && c->key[0] == words && !memcmp(c->key, k, words * 8)) {
+			c->weight += w;
+			c->samples++;
+			goto counted;
+		}
+	}
+	{
+		uint64_t *key = pd_arena_alloc(&f->keys, words * 8);
+
+		if (!key)
+			return PD_E_NOMEM;
+		memcpy(key, k, words * 8);
+		f->tab[j] = (struct chain){ h, key, w, 1, s->comm };
+		f->used++;
+	}
+counted:
+	f->nsamples++;
+	f->nweight += w;
+	return PD_OK;
+}
+
+/* stackcollapse-perf.pl's tidy_generic, into B. */
+static void
+tidy(struct pd_buf *b, const char *func)
+{
+	const char *cut = NULL;
+
+	/* "pkg.(*T).M" looks like Go: keep its parentheses. */
+	{
+		const char *p = strstr(func, ".(");
+
+		if (!(p && strchr(p + 2, ')') && strchr(strchr(p + 2, ')'), '.')))
+			for (const char *q = strchr(func, '('); q; q = strchr(q + 1, '('))
+				if (strncmp(q, "(anonymous namespace)", 21)) {
+					cut = q;
+					break;
+				}
+	}
+	for (const char *p = func; *p && p != cut; p++) {
+		char ch = *p;
+
+		if (ch == '"' || ch == '\'')
+			continue;
+		if (ch == ';')
+			ch = ':';
+		else if (ch == '\n' || ch == '\r')
+			ch = ' ';
+		pd_buf_add(b, &ch, 1);
+	}
+}
+
+/* "[basename]" for a frame in a DSO without a symbol for it. */
+static void
+unknown_name(struct pd_buf *b, const struct pd_frame *fr, unsigned flags)
+{
+	const char *base = "unknown";
+
+	if (fr->dso) {
+		const char *n = pd_dso_name(fr->dso), *sl = strrchr(n, '/');
+
+		base = sl ? sl + 1 : n;
+	}
+	pd_buf_addstr(b, "[");
+	tidy(b, base);
+	if (flags & PD_FOLD_ADDRS)
+		/* perf script prints DSO-relative addresses for user frames. */
+		pd_buf_addf(b, " <%llx>", (unsigned long long)(fr->dso && fr->kind != PD_FRAME_KERNEL ?
+		    fr->rel : fr->ip));
+	pd_buf_addstr(b, "]");
+}
+
+static const char *
+frame_name(struct pd_fold *f, struct pd_symbolizer *y, const struct pd_frame *fr, bool java,
+    struct pd_buf *tmp)
+{
+	struct pd_sym *sym = fr->dso ? pd_symbolizer_find(y, fr->dso, fr->rel) : NULL;
+	void **slot = fr->dso ? pd_dso_user(fr->dso) : NULL;
+
+	pd_buf_reset(tmp);
+	if (!sym) {
+		if (!(f->flags & PD_FOLD_ADDRS) && slot && *slot)
+			return *slot;
+		unknown_name(tmp, fr, f->flags);
+		if (!(f->flags & PD_FOLD_ADDRS) && slot) {
+			*slot = pd_arena_strdup(&f->text, tmp->buf);
+			return *slot;
+		}
+		return tmp->buf;
+	}
+	if (sym->user && !java)
+		return sym->user;
+	tidy(tmp, pd_sym_name(y, sym));
+	if (java && strchr(tmp->buf, '/') && tmp->buf[0] == 'L')
+		return tmp->buf + 1;
+	if (!java)
+		sym->user = pd_arena_strdup(&f->text, tmp->buf);
+	return tmp->buf;
+}
+
+static int
+add_total(struct pd_fold *f, const char *stack, size_t len, uint64_t w)
+{
+	struct total *t;
+
+	HASH_FIND(hh, f->totals, stack, len, t);
+	if (t) {
+		t->weight += w;
+		return PD_OK;
+	}
+	t = pd_arena_alloc(&f->text, sizeof(*t));
+	if (!t)
+		return PD_E_NOMEM;
+	t->stack = pd_arena_strndup(&f->text, stack, len);
+	if (!t->stack)
+		return PD_E_NOMEM;
+	t->weight = w;
+	HASH_ADD_KEYPTR(hh, f->totals, t->stack, len, t);
+	return PD_OK;
+}
+
+int
+pd_fold_flush(struct pd_fold *f, struct pd_session *s)
+{
+	struct pd_symbolizer *y = pd_session_symbolizer(s);
+	struct pd_buf *b = &f->line, tmp = PD_BUF_INIT, comm = PD_BUF_INIT;
+	int rc = PD_OK;
+
+	for (size_t i = 0; i < f->cap && rc == PD_OK; i++) {
+		struct chain *c = &f->tab[i];
+		size_t nf;
+		bool java, first = true;
+
+		if (!c->key)
+			continue;
+		nf = (c->key[0] - 3) / 2;
+		pd_buf_reset(b);
+		pd_buf_reset(&comm);
+		pd_buf_addstr(&comm, c->comm);
+		if (f->flags & PD_FOLD_TID)
+			pd_buf_addf(&comm, "-%u/%u", (unsigned)(c->key[2] >> 32), (unsigned)(c->key[2] & 0xffffffffu));
+		else if (f->flags & PD_FOLD_PID)
+			pd_buf_addf(&comm, "-%u", (unsigned)(c->key[2] >> 32));
+		for (char *p = comm.buf; *p; p++)
+			if (*p == ' ')
+				*p = '_';
+			else if (*p == ';')
+				*p = ':';
+			else if (*p == '\n' || *p == '\r')
+				*p = '_';
+		java = !strncmp(comm.buf, "java", 4);
+		if (!(f->flags & PD_FOLD_NO_COMM)) {
+			pd_buf_addstr(b, comm.buf);
+			first = false;
+		}
+		for (size_t k = nf; k-- > 0;) {
+			struct pd_frame fr;
+			const char *name;
+			uint64_t tagged = c->key[3 + 2 * k];
+
+			fr.dso = (struct pd_dso *)(uintptr_t)(tagged & ~(uint64_t)3);
+			fr.kind = tagged & 3;
+			fr.rel = fr.ip = c->key[4 + 2 * k];
+			name = frame_name(f, y, &fr, java, &tmp);
+			if (name[0] == '(')	/* stackcollapse-perf.pl skips these */
+				continue;
+			if (!first)
+				pd_buf_addstr(b, ";");
+			first = false;
+			pd_buf_addstr(b, name);
+			if ((f->flags & PD_FOLD_KERNEL) && fr.kind == PD_FRAME_KERNEL)
+				pd_buf_addstr(b, "_[k]");
+			else if ((f->flags & PD_FOLD_JIT) && fr.dso && pd_dso_is_jit(fr.dso))
+				pd_buf_addstr(b, "_[j]");
+		}
+		if (b->len == 0)
+			continue;	/* --no-comm and nothing left: no stack to draw */
+		rc = add_total(f, b->buf, b->len, c->weight);
+	}
+	/* The chains name DSOs of this session: they must not outlive it. */
+	for (size_t i = 0; i < f->cap; i++) {
+		struct pd_dso *d;
+
+		if (!f->tab[i].key)
+			continue;
+		for (size_t k = 0; k < (f->tab[i].key[0] - 3) / 2; k++) {
+			d = (struct pd_dso *)(uintptr_t)(f->tab[i].key[3 + 2 * k] & ~(uint64_t)3);
+			if (d)
+				*pd_dso_user(d) = NULL;
+		}
+	}
+	memset(f->tab, 0, f->cap * sizeof(*f->tab));
+	f->used = 0;
+	pd_arena_release(&f->keys);
+	pd_buf_release(&tmp);
+	pd_buf_release(&comm);
+	return rc;
+}
+
+static int
+total_cmp(const void *a, const void *b)
+{
+	return strcmp((*(struct total *const *)a)->stack, (*(struct total *const *)b)->stack);
+}
+
+int
+pd_fold_write(struct pd_fold *f, FILE *out)
+{
+	size_t n = HASH_COUNT(f->totals), i = 0;
+	struct total **v, *t, *tmp;
+
+	if (!n)
+		return PD_OK;
+	v = malloc(n * sizeof(*v));
+	if (!v)
+		return PD_E_NOMEM;
+	HASH_ITER(hh, f->totals, t, tmp)
+		v[i++] = t;
+	qsort(v, n, sizeof(*v), total_cmp);
+	for (i = 0; i < n; i++)
+		fprintf(out, "%s %llu\n", v[i]->stack, (unsigned long long)v[i]->weight);
+	free(v);
+	return ferror(out) ? PD_E_IO : PD_OK;
+}

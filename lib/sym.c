@@ -1,0 +1,847 @@
+/*
+ * sym.c - DSOs and their symbols (FORMAT-NOTES.md 7).
+ *
+ * User DSOs are ELF files found by path, --symfs, perf's build-id cache
+ * (~/.debug) or /usr/lib/debug/.build-id, and accepted only when they are
+ * regular files whose build-id matches the one recorded.  libdwfl reads their
+ * symbols, finding .symtab in separate debug files (debuglink, build-id) and
+ * in .gnu_debugdata, falling back to .dynsym.  The table is then converted to
+ * file offsets (perf's map_ip space), sorted, and cleaned of duplicates the
+ * way perf does (symbols__fixup_duplicate, symbols__fixup_end), so a lookup
+ * is one binary search.  Each DSO is loaded once, on its first lookup.
+ *
+ * The kernel uses /proc/kallsyms (or --kallsyms) only when the recording's
+ * kernel build-id, or else its OS release, matches the running kernel.
+ * JIT code uses /tmp/perf-PID.map; [vdso] uses perf's cache or our own vdso
+ * when the build-ids agree.
+ */
+#include <ctype.h>
+#include <elf.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/auxv.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <elfutils/libdwfl.h>
+#include <uthash.h>
+
+#include "sym.h"
+
+#define MAX_ELF_SIZE	(4ull << 30)
+#define MAX_TEXT_SIZE	(256u << 20)	/* kallsyms, perf-PID.map */
+
+enum dso_kind { DSO_ELF, DSO_KERNEL, DSO_MODULE, DSO_VDSO, DSO_JIT, DSO_KSYM, DSO_NONE };
+
+struct pd_dso {
+	char *name;
+	enum dso_kind kind;
+	unsigned char bid[20];
+	uint8_t bid_size;
+	bool loaded;
+	struct pd_sym *syms;
+	size_t nr_syms;
+	Dwfl *dwfl;
+	void *user;
+	UT_hash_handle hh;
+};
+
+struct pd_symbolizer {
+	struct pd_session_opts o;
+	struct pd_dso *dsos;
+	struct pd_arena arena;
+	struct pd_reader *r;
+	struct pd_buildid *bids;
+	size_t nr_bids, alloc_bids;
+	char *osrelease;
+	uint64_t kernel_ref;
+	bool have_kernel_ref;
+	/* kallsyms, shared by the kernel and its modules */
+	bool kallsyms_loaded;
+	struct pd_sym *ksyms;
+	size_t nr_ksyms;
+	char *debuginfo_path;
+	Dwfl_Callbacks cb;
+};
+
+struct pd_symbolizer *
+pd_symbolizer_new(const struct pd_session_opts *o)
+{
+	struct pd_symbolizer *y = calloc(1, sizeof(*y));
+
+	if (!y)
+		return NULL;
+	elf_version(EV_CURRENT);
+	y->o = *o;
+	if (o->symfs) {
+		size_t n = strlen(o->symfs) * 2 + 64;
+
+		y->debuginfo_path = malloc(n);
+		if (y->debuginfo_path)
+			snprintf(y->debuginfo_path, n, ":.debug:%s/usr/lib/debug:/usr/lib/debug", o->symfs);
+	}
+	y->cb.find_elf = dwfl_build_id_find_elf;
+	y->cb.find_debuginfo = dwfl_standard_find_debuginfo;
+	y->cb.section_address = dwfl_offline_section_address;
+	y->cb.debuginfo_path = y->debuginfo_path ? &y->debuginfo_path : NULL;
+	return y;
+}
+
+void
+pd_symbolizer_free(struct pd_symbolizer *y)
+{
+	struct pd_dso *d, *t;
+
+	if (!y)
+		return;
+	HASH_ITER(hh, y->dsos, d, t) {
+		HASH_DEL(y->dsos, d);
+		if (d->dwfl)
+			dwfl_end(d->dwfl);
+		free(d->syms);
+		free(d);
+	}
+	free(y->ksyms);
+	free(y->bids);
+	free(y->debuginfo_path);
+	pd_arena_release(&y->arena);
+	free(y);
+}
+
+void
+pd_symbolizer_set_reader(struct pd_symbolizer *y, struct pd_reader *r)
+{
+	y->r = r;
+}
+
+static void
+dso_apply_bid(struct pd_symbolizer *y, struct pd_dso *d)
+{
+	if (d->bid_size)
+		return;
+	for (size_t i = 0; i < y->nr_bids; i++) {
+		const struct pd_buildid *b = &y->bids[i];
+
+		if (!strcmp(b->name, d->name) ||
+		    (d->kind == DSO_KERNEL && !strcmp(b->name, "[kernel.kallsyms]"))) {
+			memcpy(d->bid, b->id, b->size);
+			d->bid_size = b->size;
+			return;
+		}
+	}
+}
+
+void
+pd_symbolizer_absorb(struct pd_symbolizer *y, struct pd_reader *r)
+{
+	struct pd_dso *d, *t;
+	const char *os = pd_reader_feature(r, PD_FEAT_OSRELEASE);
+
+	for (size_t i = 0; i < pd_reader_nr_buildids(r); i++) {
+		struct pd_buildid b = *pd_reader_buildid(r, i);
+
+		b.name = pd_arena_strdup(&y->arena, b.name);
+		if (b.name && PD_GROW(y->bids, y->nr_bids + 1, y->alloc_bids) == 0)
+			y->bids[y->nr_bids++] = b;
+	}
+	if (os && !y->osrelease)
+		y->osrelease = pd_arena_strdup(&y->arena, os);
+	HASH_ITER(hh, y->dsos, d, t)
+		dso_apply_bid(y, d);
+}
+
+void
+pd_symbolizer_set_kernel_ref(struct pd_symbolizer *y, uint64_t text_addr)
+{
+	y->kernel_ref = text_addr;
+	y->have_kernel_ref = true;
+}
+
+static struct pd_dso *
+dso_get(struct pd_symbolizer *y, const char *name, enum dso_kind kind)
+{
+	struct pd_dso *d;
+
+	HASH_FIND_STR(y->dsos, name, d);
+	if (d)
+		return d;
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return NULL;
+	d->name = pd_arena_strdup(&y->arena, name);
+	if (!d->name) {
+		free(d);
+		return NULL;
+	}
+	d->kind = kind;
+	HASH_ADD_KEYPTR(hh, y->dsos, d->name, strlen(d->name), d);
+	return d;
+}
+
+struct pd_dso *
+pd_symbolizer_dso(struct pd_symbolizer *y, const char *name, const unsigned char *bid, size_t bid_size)
+{
+	enum dso_kind kind = DSO_ELF;
+	struct pd_dso *d;
+
+	if (!strcmp(name, "[vdso]"))
+		kind = DSO_VDSO;
+	else if (!strncmp(name, "/tmp/perf-", 10) && strstr(name, ".map"))
+		kind = DSO_JIT;
+	else if (name[0] == '[' || name[0] != '/' || !strcmp(name, "//anon"))
+		kind = DSO_NONE;
+	d = dso_get(y, name, kind);
+	if (d && bid && bid_size && !d->bid_size) {
+		memcpy(d->bid, bid, bid_size);
+		d->bid_size = (uint8_t)bid_size;
+	}
+	return d;
+}
+
+struct pd_dso *
+pd_symbolizer_kernel_dso(struct pd_symbolizer *y, const char *mmap_name)
+{
+	char buf[256];
+	const char *base, *dot;
+
+	if (!strncmp(mmap_name, "[kernel.kallsyms]", 17) || !strcmp(mmap_name, "[kernel]"))
+		return dso_get(y, "[kernel.kallsyms]", DSO_KERNEL);
+	if (mmap_name[0] == '[')
+		return dso_get(y, mmap_name, DSO_MODULE);
+	/* "/lib/modules/.../xfs.ko" is shown as "[xfs]", as perf does. */
+	base = strrchr(mmap_name, '/');
+	base = base ? base + 1 : mmap_name;
+	dot = strchr(base, '.');
+	snprintf(buf, sizeof(buf), "[%.*s]", (int)(dot ? (size_t)(dot - base) : strlen(base)), base);
+	for (char *p = buf; *p; p++)
+		if (*p == '-')
+			*p = '_';
+	return dso_get(y, buf, DSO_MODULE);
+}
+
+struct pd_dso *
+pd_symbolizer_ksym_dso(struct pd_symbolizer *y, const char *name, uint64_t addr, uint32_t len)
+{
+	struct pd_dso *d = dso_get(y, name, DSO_KSYM);
+
+	if (d && !d->loaded) {
+		d->syms = calloc(1, sizeof(*d->syms));
+		if (d->syms) {
+			d->syms[0].start = addr;
+			d->syms[0].end = addr + len;
+			d->syms[0].name = d->name;
+			d->nr_syms = 1;
+		}
+		d->loaded = true;
+	}
+	return d;
+}
+
+bool pd_symbolizer_dso_is_vdso(const struct pd_dso *d) { return d->kind == DSO_VDSO; }
+const char *pd_dso_name(const struct pd_dso *d) { return d->name; }
+int pd_dso_is_jit(const struct pd_dso *d) { return d->kind == DSO_JIT; }
+void **pd_dso_user(struct pd_dso *d) { return &d->user; }
+
+/* ---------------------------------------------------------------- */
+/* Tables: sort, drop duplicates, extend sizeless symbols (perf symbol.c). */
+
+static int
+underscores(const char *s)
+{
+	int n = 0;
+
+	while (s[n] == '_')
+		n++;
+	return n;
+}
+
+/* perf's choose_best_symbol: true when A is better than B. */
+static bool
+better(const struct pd_sym *a, const struct pd_sym *b)
+{
+	uint64_t la = a->end - a->start, lb = b->end - b->start;
+	size_t na, nb;
+
+	if (lb == 0 && la > 0)
+		return true;
+	if (la == 0 && lb > 0)
+		return false;
+	if ((b->binding == STB_WEAK) != (a->binding == STB_WEAK))
+		return b->binding == STB_WEAK;
+	if ((a->binding == STB_GLOBAL) != (b->binding == STB_GLOBAL))
+		return a->binding == STB_GLOBAL;
+	if (underscores(a->name) != underscores(b->name))
+		return underscores(a->name) < underscores(b->name);
+	na = strlen(a->name);
+	nb = strlen(b->name);
+	if (na != nb)
+		return na > nb;
+	return true;
+}
+
+static int
+sym_cmp(const void *pa, const void *pb)
+{
+	const struct pd_sym *a = pa, *b = pb;
+
+	if (a->start != b->start)
+		return a->start < b->start ? -1 : 1;
+	/* Deterministic order among equals; the best is chosen below. */
+	return strcmp(a->name, b->name);
+}
+
+static void
+finish_table(struct pd_sym *syms, size_t *nr, bool kallsyms)
+{
+	size_t n = *nr, k = 0;
+
+	if (!n)
+		return;
+	qsort(syms, n, sizeof(*syms), sym_cmp);
+	for (size_t i = 0; i < n; i++) {
+		if (k && syms[k - 1].start == syms[i].start) {
+			if (!better(&syms[k - 1], &syms[i]))
+				syms[k - 1] = syms[i];
+			continue;
+		}
+		syms[k++] = syms[i];
+	}
+	for (size_t i = 0; i + 1 < k; i++) {
+		struct pd_sym *p = &syms[i], *c = &syms[i + 1];
+
+		if (p->end == p->start) {
+			bool pm = kallsyms && p->user, cm = kallsyms && c->user;
+
+			if (kallsyms && pm != cm)
+				p->end = ((p->end + 4096) + 4095) & ~4095ull;
+			else
+				p->end = c->start;
+		}
+	}
+	if (syms[k - 1].end == syms[k - 1].start)
+		syms[k - 1].end = ((syms[k - 1].start + 4095) & ~4095ull) + 4096;
+	if (kallsyms)
+		for (size_t i = 0; i < k; i++)
+			syms[i].user = NULL;
+	*nr = k;
+}
+
+static struct pd_sym *
+table_find(struct pd_sym *syms, size_t n, uint64_t addr)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (syms[mid].start <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0)
+		return NULL;
+	if (addr < syms[lo - 1].end || (syms[lo - 1].end == syms[lo - 1].start && addr == syms[lo - 1].start))
+		return &syms[lo - 1];
+	return NULL;
+}
+
+/* ---------------------------------------------------------------- */
+/* ELF files. */
+
+/* The GNU build-id of an ELF, or 0 bytes. */
+static size_t
+elf_buildid(Elf *e, unsigned char *out)
+{
+	Elf_Scn *scn = NULL;
+
+	while ((scn = elf_nextscn(e, scn))) {
+		GElf_Shdr sh;
+		Elf_Data *data;
+		size_t off = 0, noff, doff;
+		GElf_Nhdr nh;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE)
+			continue;
+		data = elf_getdata(scn, NULL);
+		if (!data)
+			continue;
+		while ((off = gelf_getnote(data, off, &nh, &noff, &doff)) > 0) {
+			if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&
+			    !memcmp((char *)data->d_buf + noff, "GNU", 4) && nh.n_descsz > 0) {
+				size_t n = nh.n_descsz > 20 ? 20 : nh.n_descsz;
+
+				memcpy(out, (char *)data->d_buf + doff, n);
+				return n;
+			}
+		}
+	}
+	return 0;
+}
+
+/*
+ * Open PATH if it is a regular file of sane size whose build-id matches D's
+ * (when D has one).  O_NONBLOCK so a FIFO planted at the path cannot hang us.
+ */
+static int
+open_candidate(struct pd_dso *d, const char *path)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	Elf *e;
+	bool ok = true;
+
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > MAX_ELF_SIZE) {
+		close(fd);
+		return -1;
+	}
+	e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (!e || elf_kind(e) != ELF_K_ELF) {
+		ok = false;
+	} else if (d->bid_size) {
+		unsigned char bid[20];
+		size_t n = elf_buildid(e, bid);
+
+		ok = n == d->bid_size && !memcmp(bid, d->bid, n);
+	}
+	if (e)
+		elf_end(e);
+	if (!ok) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void
+bid_hex(const struct pd_dso *d, char *out)
+{
+	for (size_t i = 0; i < d->bid_size; i++)
+		snprintf(out + 2 * i, 3, "%02x", d->bid[i]);
+}
+
+static const char *
+home_dir(const struct pd_symbolizer *y)
+{
+	const char *h = y->o.home ? y->o.home : getenv("HOME");
+
+	return h && *h ? h : NULL;
+}
+
+/* perf's candidates (FORMAT-NOTES.md 7.2), first match wins. */
+static int
+find_elf(struct pd_symbolizer *y, struct pd_dso *d, char *path, size_t len)
+{
+	char hex[41];
+	const char *home = home_dir(y);
+	int fd;
+
+	if (y->o.symfs) {
+		snprintf(path, len, "%s%s", y->o.symfs, d->name);
+		if ((fd = open_candidate(d, path)) >= 0)
+			return fd;
+	} else {
+		snprintf(path, len, "%s", d->name);
+		if ((fd = open_candidate(d, path)) >= 0)
+			return fd;
+	}
+	if (!d->bid_size)
+		return -1;
+	bid_hex(d, hex);
+	if (home) {
+		snprintf(path, len, "%s/.debug/.build-id/%.2s/%s/elf", home, hex, hex + 2);
+		if ((fd = open_candidate(d, path)) >= 0)
+			return fd;
+		snprintf(path, len, "%s/.debug%s/%s/elf", home, d->name, hex);
+		if ((fd = open_candidate(d, path)) >= 0)
+			return fd;
+	}
+	snprintf(path, len, "%s/usr/lib/debug/.build-id/%.2s/%s.debug", y->o.symfs ? y->o.symfs : "",
+	    hex, hex + 2);
+	if ((fd = open_candidate(d, path)) >= 0)
+		return fd;
+	return -1;
+}
+
+/* Link-time address to file offset, through the PT_LOAD that holds it. */
+static bool
+vaddr_to_off(GElf_Phdr *ph, size_t nph, uint64_t vaddr, uint64_t *off)
+{
+	for (size_t i = 0; i < nph; i++)
+		if (ph[i].p_type == PT_LOAD && vaddr >= ph[i].p_vaddr &&
+		    vaddr < ph[i].p_vaddr + ph[i].p_memsz) {
+			*off = vaddr - ph[i].p_vaddr + ph[i].p_offset;
+			return true;
+		}
+	return false;
+}
+
+static void
+load_elf_fd(struct pd_symbolizer *y, struct pd_dso *d, int fd, const char *path)
+{
+	Dwfl *dwfl = dwfl_begin(&y->cb);
+	Dwfl_Module *mod;
+	GElf_Addr mbias;
+	Elf *main;
+	GElf_Phdr *ph = NULL;
+	size_t nph = 0;
+	int n;
+	size_t alloc = 0;
+
+	if (!dwfl) {
+		close(fd);
+		return;
+	}
+	mod = dwfl_report_elf(dwfl, d->name, path, fd, 0, false);
+	dwfl_report_end(dwfl, NULL, NULL);
+	if (!mod) {
+		dwfl_end(dwfl);
+		return;
+	}
+	main = dwfl_module_getelf(mod, &mbias);
+	if (!main || elf_getphdrnum(main, &nph) < 0 || nph == 0 || nph > 4096) {
+		dwfl_end(dwfl);
+		return;
+	}
+	ph = calloc(nph, sizeof(*ph));
+	if (!ph) {
+		dwfl_end(dwfl);
+		return;
+	}
+	for (size_t i = 0; i < nph; i++)
+		if (!gelf_getphdr(main, (int)i, &ph[i]))
+			memset(&ph[i], 0, sizeof(ph[i]));
+	n = dwfl_module_getsymtab(mod);
+	for (int i = 1; i < n; i++) {
+		GElf_Sym sym;
+		GElf_Addr addr;
+		GElf_Word shndx;
+		Elf *e;
+		Dwarf_Addr bias;
+		const char *name = dwfl_module_getsym_info(mod, i, &sym, &addr, &shndx, &e, &bias);
+		int type = GELF_ST_TYPE(sym.st_info);
+		bool label = type == STT_NOTYPE && GELF_ST_VISIBILITY(sym.st_other) != STV_HIDDEN &&
+		    GELF_ST_VISIBILITY(sym.st_other) != STV_INTERNAL;
+		uint64_t off;
+		Elf_Scn *scn;
+		GElf_Shdr sh;
+
+		if (!name || !*name || sym.st_shndx == SHN_UNDEF || sym.st_shndx == SHN_ABS)
+			continue;
+		if (type != STT_FUNC && type != STT_GNU_IFUNC && type != STT_OBJECT && !label)
+			continue;
+		scn = e ? elf_getscn(e, shndx) : NULL;
+		if (!scn || !gelf_getshdr(scn, &sh) || !(sh.sh_flags & SHF_ALLOC))
+			continue;
+		if (label && !(sh.sh_flags & SHF_EXECINSTR))
+			continue;
+		if (!vaddr_to_off(ph, nph, addr - mbias, &off))
+			continue;
+		if (PD_GROW(d->syms, d->nr_syms + 1, alloc) < 0)
+			break;
+		d->syms[d->nr_syms++] = (struct pd_sym){
+			.start = off, .end = off + sym.st_size, .name = name,
+			.binding = (uint8_t)GELF_ST_BIND(sym.st_info),
+		};
+	}
+	free(ph);
+	finish_table(d->syms, &d->nr_syms, false);
+	d->dwfl = dwfl;		/* names point into its tables */
+}
+
+static void
+load_elf(struct pd_symbolizer *y, struct pd_dso *d)
+{
+	char path[4096];
+	int fd = find_elf(y, d, path, sizeof(path));
+
+	if (fd >= 0)
+		load_elf_fd(y, d, fd, path);
+}
+
+/* ---------------------------------------------------------------- */
+/* [vdso]: perf's cache copy, or this process's own when it matches. */
+
+static void
+load_vdso(struct pd_symbolizer *y, struct pd_dso *d)
+{
+	unsigned long base = getauxval(AT_SYSINFO_EHDR);
+	const char *home = home_dir(y);
+	char path[4096], hex[41];
+	int fd;
+
+	if (d->bid_size && home) {
+		bid_hex(d, hex);
+		snprintf(path, sizeof(path), "%s/.debug/[vdso]/%s/vdso", home, hex);
+		if ((fd = open_candidate(d, path)) >= 0) {
+			load_elf_fd(y, d, fd, path);
+			return;
+		}
+	}
+	if (!base)
+		return;
+	{
+		const Elf64_Ehdr *eh = (const Elf64_Ehdr *)base;
+		size_t size;
+		struct utsname u;
+
+		if (memcmp(eh->e_ident, ELFMAG, SELFMAG) || eh->e_ident[EI_CLASS] != ELFCLASS64)
+			return;
+		size = eh->e_shoff + (size_t)eh->e_shnum * eh->e_shentsize;
+		if (size > (1u << 20))
+			return;
+		/* Without a recorded build-id, trust our vdso only on the same kernel. */
+		if (!d->bid_size && y->osrelease && (uname(&u) < 0 || strcmp(u.release, y->osrelease)))
+			return;
+		fd = memfd_create("vdso", MFD_CLOEXEC);
+		if (fd < 0)
+			return;
+		if (write(fd, (const void *)base, size) != (ssize_t)size) {
+			close(fd);
+			return;
+		}
+		{
+			Elf *e = elf_begin(fd, ELF_C_READ, NULL);
+			unsigned char bid[20];
+			size_t n = e ? elf_buildid(e, bid) : 0;
+
+			if (e)
+				elf_end(e);
+			if (d->bid_size && (n != d->bid_size || memcmp(bid, d->bid, n))) {
+				close(fd);
+				return;
+			}
+		}
+		load_elf_fd(y, d, fd, "[vdso]");
+	}
+}
+
+/* ---------------------------------------------------------------- */
+/* Text tables: /tmp/perf-PID.map and kallsyms. */
+
+static char *
+slurp(const char *path, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	struct stat st;
+	char *buf = NULL;
+	size_t n = 0, alloc = 0;
+
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) < 0 || (!S_ISREG(st.st_mode))) {
+		close(fd);
+		return NULL;
+	}
+	for (;;) {
+		ssize_t k;
+
+		if (PD_GROW(buf, n + 65536 + 1, alloc) < 0)
+			break;
+		k = read(fd, buf + n, 65536);
+		if (k <= 0)
+			break;
+		n += (size_t)k;
+		if (n > MAX_TEXT_SIZE)
+			break;
+	}
+	close(fd);
+	if (buf)
+		buf[n] = '\0';
+	*len = n;
+	return buf;
+}
+
+static void
+load_jit(struct pd_symbolizer *y, struct pd_dso *d)
+{
+	size_t len, alloc = 0;
+	char *buf = slurp(d->name, &len), *line, *save = NULL;
+
+	if (!buf)
+		return;
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *end;
+		unsigned long long start = strtoull(line, &end, 16), size;
+
+		if (end == line || *end != ' ')
+			continue;
+		size = strtoull(end + 1, &end, 16);
+		if (*end != ' ' || !end[1])
+			continue;
+		if (PD_GROW(d->syms, d->nr_syms + 1, alloc) < 0)
+			break;
+		d->syms[d->nr_syms++] = (struct pd_sym){
+			.start = start, .end = start + size,
+			.name = pd_arena_strdup(&y->arena, end + 1), .binding = STB_GLOBAL,
+		};
+		if (!d->syms[d->nr_syms - 1].name)
+			d->nr_syms--;
+	}
+	free(buf);
+	finish_table(d->syms, &d->nr_syms, false);
+}
+
+/* The running kernel's build-id, from /sys/kernel/notes. */
+static size_t
+running_kernel_bid(unsigned char *out)
+{
+	size_t len, off = 0, n = 0;
+	char *buf = slurp("/sys/kernel/notes", &len);
+
+	if (!buf)
+		return 0;
+	while (off + 12 <= len) {
+		uint32_t namesz, descsz, type;
+
+		memcpy(&namesz, buf + off, 4);
+		memcpy(&descsz, buf + off + 4, 4);
+		memcpy(&type, buf + off + 8, 4);
+		off += 12;
+		if (namesz > len - off)
+			break;
+		{
+			size_t name_off = off;
+
+			off += (namesz + 3) & ~3u;
+			if (descsz > len - off || off > len)
+				break;
+			if (type == NT_GNU_BUILD_ID && namesz == 4 && !memcmp(buf + name_off, "GNU", 4)) {
+				n = descsz > 20 ? 20 : descsz;
+				memcpy(out, buf + off, n);
+				break;
+			}
+			off += (descsz + 3) & ~3u;
+		}
+	}
+	free(buf);
+	return n;
+}
+
+static bool
+kallsyms_allowed(struct pd_symbolizer *y)
+{
+	struct pd_dso *k;
+	struct utsname u;
+
+	if (y->o.kallsyms)
+		return true;
+	HASH_FIND_STR(y->dsos, "[kernel.kallsyms]", k);
+	if (k && k->bid_size) {
+		unsigned char bid[20];
+		size_t n = running_kernel_bid(bid);
+
+		return n == k->bid_size && !memcmp(bid, k->bid, n);
+	}
+	if (y->osrelease)
+		return uname(&u) == 0 && !strcmp(u.release, y->osrelease);
+	return true;
+}
+
+static void
+load_kallsyms(struct pd_symbolizer *y)
+{
+	size_t len, alloc = 0;
+	char *buf, *line, *save = NULL;
+	uint64_t text = 0, delta = 0;
+	bool nonzero = false;
+
+	y->kallsyms_loaded = true;
+	if (!kallsyms_allowed(y))
+		return;
+	buf = slurp(y->o.kallsyms ? y->o.kallsyms : "/proc/kallsyms", &len);
+	if (!buf)
+		return;
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *end, type, *name, *mod;
+		unsigned long long addr = strtoull(line, &end, 16);
+
+		if (end == line || end[0] != ' ' || !end[1] || end[2] != ' ')
+			continue;
+		type = (char)toupper((unsigned char)end[1]);
+		name = end + 3;
+		mod = strchr(name, '\t');
+		if (mod)
+			*mod++ = '\0';
+		if (!strcmp(name, "_text"))
+			text = addr;
+		if (type != 'T' && type != 'W' && type != 'D' && type != 'B')
+			continue;
+		if (name[0] == '$')
+			continue;
+		if (addr)
+			nonzero = true;
+		if (PD_GROW(y->ksyms, y->nr_ksyms + 1, alloc) < 0)
+			break;
+		y->ksyms[y->nr_ksyms++] = (struct pd_sym){
+			.start = addr, .end = addr, .name = pd_arena_strdup(&y->arena, name),
+			.binding = type == 'W' ? STB_WEAK : islower((unsigned char)end[1]) ? STB_LOCAL : STB_GLOBAL,
+			.user = mod ? (void *)1 : NULL,
+		};
+		if (!y->ksyms[y->nr_ksyms - 1].name)
+			y->nr_ksyms--;
+	}
+	free(buf);
+	if (!nonzero) {		/* kptr_restrict: every address reads as 0 */
+		y->nr_ksyms = 0;
+		return;
+	}
+	/* KASLR: the recording's _text against ours (perf kallsyms__delta). */
+	if (y->have_kernel_ref && text)
+		delta = y->kernel_ref - text;
+	for (size_t i = 0; i < y->nr_ksyms; i++)
+		y->ksyms[i].start = y->ksyms[i].end = y->ksyms[i].start + delta;
+	finish_table(y->ksyms, &y->nr_ksyms, true);
+}
+
+/* ---------------------------------------------------------------- */
+
+struct pd_sym *
+pd_symbolizer_find(struct pd_symbolizer *y, struct pd_dso *d, uint64_t rel)
+{
+	if (d->kind == DSO_KERNEL || d->kind == DSO_MODULE) {
+		if (!y->kallsyms_loaded)
+			load_kallsyms(y);
+		return table_find(y->ksyms, y->nr_ksyms, rel);
+	}
+	if (!d->loaded) {
+		d->loaded = true;
+		dso_apply_bid(y, d);
+		if (d->kind == DSO_ELF)
+			load_elf(y, d);
+		else if (d->kind == DSO_VDSO)
+			load_vdso(y, d);
+		else if (d->kind == DSO_JIT)
+			load_jit(y, d);
+	}
+	return table_find(d->syms, d->nr_syms, rel);
+}
+
+const char *
+pd_sym_name(struct pd_symbolizer *y, struct pd_sym *s)
+{
+	if (!s->dname) {
+		char *dm = y->o.no_demangle ? NULL : pd_demangle(&y->arena, s->name);
+
+		s->dname = dm ? dm : s->name;
+	}
+	return s->dname;
+}
+
+const char *
+pd_symbolizer_lookup(struct pd_symbolizer *y, struct pd_dso *d, uint64_t rel, uint64_t *off)
+{
+	struct pd_sym *s = pd_symbolizer_find(y, d, rel);
+
+	if (!s)
+		return NULL;
+	if (off)
+		*off = rel - s->start;
+	return pd_sym_name(y, s);
+}

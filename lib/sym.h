@@ -1,0 +1,46 @@
+/*
+ * sym.h - the symbolizer: DSOs, where their symbols come from, and lookups.
+ * Internal to the library.
+ */
+#ifndef PD_SYM_H
+#define PD_SYM_H
+
+#include "pd-internal.h"
+
+struct pd_symbolizer;
+
+/* One symbol, in the DSO's file-offset address space (perf's map_ip space). */
+struct pd_sym {
+	uint64_t start, end;
+	const char *name;		/* as in the symbol table */
+	const char *dname;		/* demangled, or name; NULL until asked */
+	void *user;			/* a cache slot for the folder */
+	uint8_t binding;
+};
+
+struct pd_symbolizer *pd_symbolizer_new(const struct pd_session_opts *o);
+void pd_symbolizer_free(struct pd_symbolizer *y);
+void pd_symbolizer_set_reader(struct pd_symbolizer *y, struct pd_reader *r);
+/* Copy what the reader learnt (build-ids, OS release) before it goes away. */
+void pd_symbolizer_absorb(struct pd_symbolizer *y, struct pd_reader *r);
+
+struct pd_dso *pd_symbolizer_dso(struct pd_symbolizer *y, const char *name,
+    const unsigned char *bid, size_t bid_size);
+struct pd_dso *pd_symbolizer_kernel_dso(struct pd_symbolizer *y, const char *mmap_name);
+struct pd_dso *pd_symbolizer_ksym_dso(struct pd_symbolizer *y, const char *name, uint64_t addr,
+    uint32_t len);
+bool pd_symbolizer_dso_is_vdso(const struct pd_dso *d);
+void pd_symbolizer_set_kernel_ref(struct pd_symbolizer *y, uint64_t text_addr);
+
+/* The symbol containing REL, loading the DSO's table on first use; or NULL. */
+struct pd_sym *pd_symbolizer_find(struct pd_symbolizer *y, struct pd_dso *d, uint64_t rel);
+const char *pd_symbolizer_lookup(struct pd_symbolizer *y, struct pd_dso *d, uint64_t rel, uint64_t *off);
+/* The demangled name of S. */
+const char *pd_sym_name(struct pd_symbolizer *y, struct pd_sym *s);
+
+/* A per-DSO cache slot for the folder ("[libc.so.6]"). */
+void **pd_dso_user(struct pd_dso *d);
+
+struct pd_symbolizer *pd_session_symbolizer(struct pd_session *s);
+
+#endif

@@ -1,0 +1,246 @@
+/*
+ * util.c - growth buffer, arena, array growth, error text, number parsing
+ * and demangling: the small pieces every module uses.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <libiberty/demangle.h>
+
+#include "pd-internal.h"
+
+char pd_buf_empty[1];
+
+const char *
+pd_strerror(int code)
+{
+	switch (code) {
+#define PD_E_CASE(name, val, msg) case (val): return msg;
+	PD_ERRORS(PD_E_CASE)
+#undef PD_E_CASE
+	}
+	return code == PD_END ? "end of input" : "unknown error";
+}
+
+int
+pd_grow_(void **arr, size_t n, size_t *alloc, size_t elem)
+{
+	size_t want, bytes;
+	void *p;
+
+	if (n <= *alloc)
+		return 0;
+	want = *alloc < 16 ? 16 : *alloc;
+	while (want < n) {
+		if (__builtin_mul_overflow(want, 2, &want))
+			return -1;
+	}
+	if (__builtin_mul_overflow(want, elem, &bytes))
+		return -1;
+	p = realloc(*arr, bytes);
+	if (!p)
+		return -1;
+	*arr = p;
+	*alloc = want;
+	return 0;
+}
+
+int
+pd_buf_grow(struct pd_buf *b, size_t extra)
+{
+	size_t need;
+	char *p;
+
+	if (__builtin_add_overflow(b->len, extra, &need) ||
+	    __builtin_add_overflow(need, 1, &need))
+		return -1;
+	if (need <= b->alloc)
+		return 0;
+	if (b->alloc == 0) {
+		size_t a = need < 64 ? 64 : need;
+
+		p = malloc(a);
+		if (!p)
+			return -1;
+		p[0] = '\0';
+		b->buf = p;
+		b->alloc = a;
+		return 0;
+	}
+	{
+		size_t a = b->alloc;
+
+		while (a < need)
+			if (__builtin_mul_overflow(a, 2, &a))
+				return -1;
+		p = realloc(b->buf, a);
+		if (!p)
+			return -1;
+		b->buf = p;
+		b->alloc = a;
+	}
+	return 0;
+}
+
+int
+pd_buf_add(struct pd_buf *b, const void *p, size_t n)
+{
+	if (pd_buf_grow(b, n) < 0)
+		return -1;
+	memcpy(b->buf + b->len, p, n);
+	b->len += n;
+	b->buf[b->len] = '\0';
+	return 0;
+}
+
+int
+pd_buf_addstr(struct pd_buf *b, const char *s)
+{
+	return pd_buf_add(b, s, strlen(s));
+}
+
+int
+pd_buf_addf(struct pd_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0 || pd_buf_grow(b, (size_t)n) < 0)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(b->buf + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+	return 0;
+}
+
+void
+pd_buf_reset(struct pd_buf *b)
+{
+	b->len = 0;
+	b->buf[0] = '\0';
+}
+
+void
+pd_buf_release(struct pd_buf *b)
+{
+	if (b->alloc)
+		free(b->buf);
+	b->buf = pd_buf_empty;
+	b->len = b->alloc = 0;
+}
+
+struct pd_arena_chunk {
+	struct pd_arena_chunk *next;
+	max_align_t data[];
+};
+
+#define PD_ARENA_CHUNK (64u << 10)
+
+void *
+pd_arena_alloc(struct pd_arena *a, size_t n)
+{
+	struct pd_arena_chunk *c;
+	size_t size;
+
+	n = (n + 15) & ~(size_t)15;
+	if (n == 0)
+		n = 16;
+	if (!a->head || a->size - a->used < n) {
+		size = n > PD_ARENA_CHUNK / 4 ? n : PD_ARENA_CHUNK;
+		c = malloc(sizeof(*c) + size);
+		if (!c)
+			return NULL;
+		if (size == n && a->head) {
+			/* A big block: keep the current chunk for small ones. */
+			c->next = a->head->next;
+			a->head->next = c;
+			return c->data;
+		}
+		c->next = a->head;
+		a->head = c;
+		a->used = 0;
+		a->size = size;
+	}
+	{
+		void *p = (char *)a->head->data + a->used;
+
+		a->used += n;
+		return p;
+	}
+}
+
+char *
+pd_arena_strndup(struct pd_arena *a, const char *s, size_t n)
+{
+	char *p = pd_arena_alloc(a, n + 1);
+
+	if (!p)
+		return NULL;
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+char *
+pd_arena_strdup(struct pd_arena *a, const char *s)
+{
+	return pd_arena_strndup(a, s, strlen(s));
+}
+
+void
+pd_arena_release(struct pd_arena *a)
+{
+	struct pd_arena_chunk *c, *next;
+
+	for (c = a->head; c; c = next) {
+		next = c->next;
+		free(c);
+	}
+	a->head = NULL;
+	a->used = a->size = 0;
+}
+
+int
+pd_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
+		return PD_E_USAGE;
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || *end || v < min || v > max)
+		return PD_E_USAGE;
+	*out = v;
+	return PD_OK;
+}
+
+/*
+ * C++ (Itanium ABI) and Rust (legacy "_ZN...17h<hash>E" and v0 "_R") names,
+ * through libiberty as perf does with DMGL_PARAMS | DMGL_ANSI.  libiberty
+ * drops the Rust legacy hash unless DMGL_VERBOSE is given, as perf's own
+ * rust_demangle_sym does.
+ */
+char *
+pd_demangle(struct pd_arena *a, const char *name)
+{
+	char *d, *r;
+
+	if (name[0] != '_' || (name[1] != 'Z' && name[1] != 'R'))
+		return NULL;
+	d = cplus_demangle(name, DMGL_PARAMS | DMGL_ANSI | DMGL_AUTO);
+	if (!d && name[1] == 'R')
+		d = cplus_demangle(name, DMGL_PARAMS | DMGL_ANSI | DMGL_RUST);
+	if (!d)
+		return NULL;
+	r = pd_arena_strdup(a, d);
+	free(d);
+	return r;
+}

@@ -1,0 +1,230 @@
+/*
+ * common.c - the front-end helpers of every pdtools program (the role
+ * libarchive_fe plays for bsdtar and bsdcat).
+ */
+#include <errno.h>
+#include <locale.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common.h"
+
+int tool_verbose;
+int tool_quiet;
+static const char *progname = "pdtools";
+
+void
+tool_init(const char *argv0)
+{
+	const char *slash = strrchr(argv0, '/');
+
+	progname = slash ? slash + 1 : argv0;
+	/* Output is locale-independent: numbers in the C locale. */
+	setlocale(LC_ALL, "C");
+	/* "pdcollapse ... | head" ends quietly, as other filters do. */
+	signal(SIGPIPE, SIG_DFL);
+	/*
+	 * libdwfl asks debuginfod servers for every build-id when
+	 * DEBUGINFOD_URLS is set; a hostile perf.data must not make us send its
+	 * build-ids over the network or wait on it.  Opt back in with
+	 * PD_DEBUGINFOD=1.
+	 */
+	if (!getenv("PD_DEBUGINFOD") || strcmp(getenv("PD_DEBUGINFOD"), "1"))
+		unsetenv("DEBUGINFOD_URLS");
+}
+
+static void
+vmsg(const char *prefix, const char *fmt, va_list ap)
+{
+	fflush(stdout);
+	fprintf(stderr, "%s: %s", progname, prefix);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void
+pd_die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg("", fmt, ap);
+	va_end(ap);
+	exit(PD_EXIT_TROUBLE);
+}
+
+int
+pd_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg("", fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+void
+pd_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (tool_quiet)
+		return;
+	va_start(ap, fmt);
+	vmsg("warning: ", fmt, ap);
+	va_end(ap);
+}
+
+void
+pd_note(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (tool_quiet)
+		return;
+	va_start(ap, fmt);
+	vmsg("note: ", fmt, ap);
+	va_end(ap);
+}
+
+static const struct tool_opt common_opts[] = {
+	{ "help", no_argument, 'h', NULL, "show this help and exit" },
+	{ "version", no_argument, 'V', NULL, "show the version and exit" },
+	{ "quiet", no_argument, 'q', NULL, "print no warnings or notes" },
+	{ "verbose", no_argument, 'v', NULL, "print a summary of what was read to stderr" },
+};
+#define NR_COMMON (sizeof(common_opts) / sizeof(common_opts[0]))
+
+static size_t
+count_opts(const struct tool_opt *o)
+{
+	size_t n = 0;
+
+	while (o[n].name)
+		n++;
+	return n;
+}
+
+static void
+print_opt(FILE *f, const struct tool_opt *o)
+{
+	char left[64];
+
+	if (o->val > 0 && o->val < 128)
+		snprintf(left, sizeof(left), "-%c, --%s%s%s", o->val, o->name,
+		    o->has_arg ? " " : "", o->has_arg ? (o->argkind ? o->argkind : "arg") : "");
+	else
+		snprintf(left, sizeof(left), "    --%s%s%s", o->name,
+		    o->has_arg ? " " : "", o->has_arg ? (o->argkind ? o->argkind : "arg") : "");
+	fprintf(f, "  %-30s %s\n", left, o->help);
+}
+
+static void
+list_options(const struct tool_opt *opts)
+{
+	const struct tool_opt *sets[2] = { opts, common_opts };
+	size_t ns[2] = { count_opts(opts), NR_COMMON };
+
+	for (int s = 0; s < 2; s++)
+		for (size_t i = 0; i < ns[s]; i++) {
+			const struct tool_opt *o = &sets[s][i];
+
+			printf("%s\t%c\t%s\t%s\n", o->name, o->val > 0 && o->val < 128 ? o->val : '-',
+			    o->has_arg ? (o->argkind ? o->argkind : "arg") : "-", o->help);
+		}
+}
+
+void
+tool_usage_error(const char *usage, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg("", fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "%s\n", usage);
+	exit(PD_EXIT_TROUBLE);
+}
+
+int
+tool_getopt(int argc, char **argv, const struct tool_opt *opts, const char *usage,
+    const char *summary)
+{
+	static struct option *lo;
+	static char shorts[128];
+	size_t n = count_opts(opts);
+	int ch;
+
+	if (!lo) {
+		size_t k = 0, s = 0;
+
+		lo = calloc(n + NR_COMMON + 2, sizeof(*lo));
+		if (!lo)
+			pd_die("out of memory");
+		shorts[s++] = ':';
+		for (size_t i = 0; i < n + NR_COMMON; i++) {
+			const struct tool_opt *o = i < n ? &opts[i] : &common_opts[i - n];
+
+			lo[k++] = (struct option){ o->name, o->has_arg, NULL, o->val };
+			if (o->val > 0 && o->val < 128 && s + 3 < sizeof(shorts)) {
+				shorts[s++] = (char)o->val;
+				if (o->has_arg == required_argument)
+					shorts[s++] = ':';
+			}
+		}
+		lo[k++] = (struct option){ "list-options", no_argument, NULL, 0x1000 };
+		shorts[s] = '\0';
+	}
+	for (;;) {
+		int idx = -1;
+
+		opterr = 0;
+		ch = getopt_long(argc, argv, shorts, lo, &idx);
+		switch (ch) {
+		case 'h':
+			printf("%s\n\n%s\n\nOptions:\n", usage, summary);
+			for (size_t i = 0; i < n; i++)
+				print_opt(stdout, &opts[i]);
+			for (size_t i = 0; i < NR_COMMON; i++)
+				print_opt(stdout, &common_opts[i]);
+			printf("\nExit status: 0 ok, 2 trouble (bad usage, unreadable or corrupt input).\n");
+			exit(tool_finish(PD_EXIT_OK));
+		case 'V':
+			printf("%s %s\n", progname, PD_VERSION);
+			exit(tool_finish(PD_EXIT_OK));
+		case 'q':
+			tool_quiet = 1;
+			continue;
+		case 'v':
+			tool_verbose++;
+			continue;
+		case 0x1000:
+			list_options(opts);
+			exit(tool_finish(PD_EXIT_OK));
+		case ':':
+			tool_usage_error(usage, "option '%s' needs an argument", argv[optind - 1]);
+		case '?':
+			if (optopt && optopt < 128 && optopt != '?')
+				tool_usage_error(usage, "unknown option '-%c'", optopt);
+			tool_usage_error(usage, "unknown option '%s'", argv[optind - 1]);
+		default:
+			return ch;
+		}
+	}
+}
+
+int
+tool_finish(int status)
+{
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		if (errno == EPIPE)
+			return status;
+		fprintf(stderr, "%s: write error: %s\n", progname, strerror(errno));
+		return PD_EXIT_TROUBLE;
+	}
+	return status;
+}

@@ -1,0 +1,47 @@
+/*
+ * common.h - what every pdtools program shares: messages, exit codes,
+ * option tables that also drive --help, --list-options (completions, man
+ * checks) and the end-of-run stdout check.
+ */
+#ifndef PD_TOOLS_COMMON_H
+#define PD_TOOLS_COMMON_H
+
+#include <getopt.h>
+#include <stdio.h>
+
+#include "pd.h"
+
+enum { PD_EXIT_OK = 0, PD_EXIT_DIFF = 1, PD_EXIT_TROUBLE = 2 };
+
+/* One option: getopt_long's entry plus what --help and completions need. */
+struct tool_opt {
+	const char *name;
+	int has_arg;
+	int val;
+	const char *argkind;		/* "file", "dir", "event", a|b|c list, or NULL */
+	const char *help;
+};
+
+extern int tool_verbose;
+extern int tool_quiet;
+
+void tool_init(const char *argv0);
+void pd_die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+int pd_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void pd_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void pd_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * getopt_long over OPTS; handles -h/--help, -V/--version, -q, -v and the
+ * hidden --list-options itself.  Returns the next tool-specific option, -1 at
+ * the end; bad usage exits 2 after printing USAGE.
+ */
+int tool_getopt(int argc, char **argv, const struct tool_opt *opts, const char *usage,
+    const char *summary);
+/* Print the usage line to stderr and exit 2. */
+void tool_usage_error(const char *usage, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
+
+/* fflush stdout and turn a write error into exit status 2. */
+int tool_finish(int status);
+
+#endif

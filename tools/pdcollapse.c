@@ -1,0 +1,261 @@
+/*
+ * pdcollapse - read perf.data (file or pipe form, either byte order, zstd
+ * records) and print one folded stack per line, "comm;root;...;leaf COUNT",
+ * sorted; the input flamegraph.pl, inferno and pdflame draw.  It replaces
+ * "perf script | stackcollapse-perf.pl" and follows that script's naming.
+ * See pdcollapse(1) and pd-formats(5).
+ */
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common.h"
+
+static const char usage[] =
+    "usage: pdcollapse [-hqvV] [--pid | --tid] [--kernel] [--jit] [--all] [--addrs]\n"
+    "                  [--event name|all] [--weight period|samples] [--no-comm]\n"
+    "                  [--no-header] [--no-demangle] [--symfs dir] [--kallsyms file]\n"
+    "                  [file ...]";
+
+enum {
+	OPT_PID = 0x100, OPT_TID, OPT_KERNEL, OPT_JIT, OPT_ALL, OPT_ADDRS, OPT_EVENT,
+	OPT_WEIGHT, OPT_NO_COMM, OPT_NO_HEADER, OPT_NO_DEMANGLE, OPT_SYMFS, OPT_KALLSYMS,
+};
+
+static const struct tool_opt opts[] = {
+	{ "pid", no_argument, OPT_PID, NULL, "root frame comm-PID" },
+	{ "tid", no_argument, OPT_TID, NULL, "root frame comm-PID/TID" },
+	{ "kernel", no_argument, OPT_KERNEL, NULL, "mark kernel frames with _[k]" },
+	{ "jit", no_argument, OPT_JIT, NULL, "mark JIT frames (perf-PID.map) with _[j]" },
+	{ "all", no_argument, OPT_ALL, NULL, "all annotations: --kernel --jit" },
+	{ "addrs", no_argument, OPT_ADDRS, NULL, "show raw addresses of unresolved frames" },
+	{ "event", required_argument, OPT_EVENT, "event", "fold samples of this event, or all (default: the first)" },
+	{ "weight", required_argument, OPT_WEIGHT, "period|samples", "count sample periods (default) or samples" },
+	{ "no-comm", no_argument, OPT_NO_COMM, NULL, "do not put the process name at the root" },
+	{ "no-header", no_argument, OPT_NO_HEADER, NULL, "omit the leading # metadata line" },
+	{ "no-demangle", no_argument, OPT_NO_DEMANGLE, NULL, "print C++ and Rust names as mangled" },
+	{ "symfs", required_argument, OPT_SYMFS, "dir", "look for binaries and debug files under dir" },
+	{ "kallsyms", required_argument, OPT_KALLSYMS, "file", "kernel symbols from file, not /proc/kallsyms" },
+	{ NULL, 0, 0, NULL, NULL }
+};
+
+struct run {
+	struct pd_fold *fold;
+	struct pd_reader *r;
+	const char *event;		/* NULL: the first event; "all" */
+	long selected;			/* event index, -1 all, -2 not chosen yet */
+	uint64_t other_event;		/* samples of events not folded */
+	int fold_error;
+};
+
+/* "cycles" names "cycles:u" and "cycles:pppH" too. */
+static int
+event_matches(const char *want, const char *name)
+{
+	size_t n = strlen(want);
+
+	return !strcmp(want, name) || (!strncmp(want, name, n) && name[n] == ':');
+}
+
+static void
+choose_event(struct run *ru)
+{
+	size_t n = pd_reader_nr_events(ru->r);
+
+	if (ru->event && !strcmp(ru->event, "all")) {
+		ru->selected = -1;
+		return;
+	}
+	if (ru->event) {
+		for (size_t i = 0; i < n; i++)
+			if (event_matches(ru->event, pd_reader_event(ru->r, i)->name)) {
+				ru->selected = (long)i;
+				return;
+			}
+		ru->selected = -3;	/* reported after the run */
+		return;
+	}
+	ru->selected = 0;
+	for (size_t i = 0; i < n; i++)
+		if (!pd_reader_event(ru->r, i)->is_dummy) {
+			ru->selected = (long)i;
+			break;
+		}
+}
+
+static int
+on_sample(void *ctx, const struct pd_sample *s)
+{
+	struct run *ru = ctx;
+
+	if (ru->selected == -2)
+		choose_event(ru);
+	if (ru->selected != -1 && (long)s->event != ru->selected) {
+		ru->other_event++;
+		return 0;
+	}
+	if (pd_fold_add(ru->fold, s) < 0) {
+		ru->fold_error = 1;
+		return -1;
+	}
+	return 0;
+}
+
+static void
+list_events(struct pd_reader *r, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < pd_reader_nr_events(r); i++) {
+		const struct pd_event_info *e = pd_reader_event(r, i);
+		int k;
+
+		if (e->is_dummy)
+			continue;
+		k = snprintf(buf + used, len - used, "%s%s", used ? ", " : "", e->name);
+		if (k < 0 || (size_t)k >= len - used)
+			break;
+		used += (size_t)k;
+	}
+}
+
+static void
+summary(const char *file, const struct pd_stats *st, uint64_t folded, uint64_t other)
+{
+	fprintf(stderr,
+	    "pdcollapse: %s: %llu samples read, %llu folded; not folded: %llu of other events, "
+	    "%llu with unknown event id, %llu undecodable; lost: %llu events in %llu LOST records, "
+	    "%llu samples (LOST_SAMPLES); %llu records (%llu compressed), %llu of unknown type, "
+	    "%llu unknown features, %llu out of order, %llu chains with bad contexts\n",
+	    file, (unsigned long long)st->samples, (unsigned long long)folded,
+	    (unsigned long long)other, (unsigned long long)st->samples_unknown_id,
+	    (unsigned long long)st->samples_bad, (unsigned long long)st->lost,
+	    (unsigned long long)st->lost_records, (unsigned long long)st->lost_samples,
+	    (unsigned long long)st->records, (unsigned long long)st->compressed,
+	    (unsigned long long)st->unknown_records, (unsigned long long)st->unknown_features,
+	    (unsigned long long)st->out_of_order, (unsigned long long)st->callchain_dropped);
+}
+
+static int
+collapse_one(const char *file, struct pd_fold *fold, const struct pd_session_opts *so,
+    const char *event, const char **ev_name)
+{
+	struct pd_reader *r = pd_reader_new();
+	struct pd_session *s = pd_session_new(so);
+	struct run ru = { fold, r, event, -2, 0, 0 };
+	uint64_t before = pd_fold_samples(fold);
+	int rc, status = PD_EXIT_OK;
+	char names[512];
+
+	if (!r || !s)
+		pd_die("out of memory");
+	rc = pd_reader_open(r, file, 0);
+	if (rc < 0) {
+		pd_error("%s", pd_reader_errmsg(r));
+		status = PD_EXIT_TROUBLE;
+		goto out;
+	}
+	rc = pd_session_run(s, r, on_sample, &ru);
+	if (pd_fold_flush(fold, s) < 0 || ru.fold_error)
+		pd_die("out of memory");
+	if (pd_reader_warning(r)[0])
+		pd_warn("%s", pd_reader_warning(r));
+	if (rc < 0 && rc != PD_E_CALLBACK) {
+		pd_error("%s", pd_reader_errmsg(r));
+		status = PD_EXIT_TROUBLE;
+	}
+	list_events(r, names, sizeof(names));
+	if (ru.selected == -2)
+		choose_event(&ru);
+	if (ru.selected == -3) {
+		pd_error("'%s': no event '%s' (events: %s)", pd_reader_name(r), event, names);
+		status = PD_EXIT_TROUBLE;
+	} else if (ru.selected >= 0) {
+		const char *name = pd_reader_event(r, (size_t)ru.selected)->name;
+
+		*ev_name = name;
+		if (!event && ru.other_event)
+			pd_note("'%s' has events %s; folding %s (use --event)", pd_reader_name(r),
+			    names, name);
+	}
+	{
+		const struct pd_stats *st = pd_reader_stats(r);
+
+		if (st->lost || st->lost_samples)
+			pd_warn("'%s': the kernel lost %llu events and %llu samples while recording",
+			    pd_reader_name(r), (unsigned long long)st->lost,
+			    (unsigned long long)st->lost_samples);
+		if (st->samples_unknown_id || st->samples_bad)
+			pd_warn("'%s': %llu samples could not be read and are not folded",
+			    pd_reader_name(r),
+			    (unsigned long long)(st->samples_unknown_id + st->samples_bad));
+		if (tool_verbose)
+			summary(pd_reader_name(r), st, pd_fold_samples(fold) - before, ru.other_event);
+	}
+out:
+	pd_session_free(s);
+	pd_reader_free(r);
+	return status;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct pd_session_opts so = { 0 };
+	unsigned flags = 0;
+	const char *event = NULL, *ev_name = NULL;
+	bool header = true;
+	struct pd_fold *fold;
+	int ch, status = PD_EXIT_OK;
+	static char obuf[1 << 16];
+
+	tool_init(argv[0]);
+	while ((ch = tool_getopt(argc, argv, opts, usage,
+	    "Fold the call chains of perf.data into stacks for flame graphs.")) != -1) {
+		switch (ch) {
+		case OPT_PID: flags |= PD_FOLD_PID; break;
+		case OPT_TID: flags |= PD_FOLD_TID; break;
+		case OPT_KERNEL: flags |= PD_FOLD_KERNEL; break;
+		case OPT_JIT: flags |= PD_FOLD_JIT; break;
+		case OPT_ALL: flags |= PD_FOLD_KERNEL | PD_FOLD_JIT; break;
+		case OPT_ADDRS: flags |= PD_FOLD_ADDRS; break;
+		case OPT_EVENT: event = optarg; break;
+		case OPT_WEIGHT:
+			if (!strcmp(optarg, "samples"))
+				flags |= PD_FOLD_SAMPLES;
+			else if (strcmp(optarg, "period"))
+				tool_usage_error(usage, "--weight takes period or samples, not '%s'", optarg);
+			break;
+		case OPT_NO_COMM: flags |= PD_FOLD_NO_COMM; break;
+		case OPT_NO_HEADER: header = false; break;
+		case OPT_NO_DEMANGLE: so.no_demangle = 1; break;
+		case OPT_SYMFS: so.symfs = optarg; break;
+		case OPT_KALLSYMS: so.kallsyms = optarg; break;
+		default:
+			tool_usage_error(usage, "unknown option");
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if ((flags & PD_FOLD_PID) && (flags & PD_FOLD_TID))
+		flags &= ~PD_FOLD_PID;
+	setvbuf(stdout, obuf, isatty(1) ? _IOLBF : _IOFBF, sizeof(obuf));
+	fold = pd_fold_new(flags);
+	if (!fold)
+		pd_die("out of memory");
+	if (argc == 0)
+		status |= collapse_one(isatty(0) ? "perf.data" : "-", fold, &so, event, &ev_name);
+	for (int i = 0; i < argc; i++)
+		status |= collapse_one(argv[i], fold, &so, event, &ev_name);
+	/* A comment line that flamegraph.pl and inferno do not take as a stack. */
+	if (header)
+		printf("# pd-folded v1 weight=%s event=%s tool=pdcollapse\n",
+		    (flags & PD_FOLD_SAMPLES) ? "samples" : "period",
+		    event && !strcmp(event, "all") ? "all" : ev_name ? ev_name : "none");
+	if (pd_fold_write(fold, stdout) < 0)
+		status = PD_EXIT_TROUBLE;
+	pd_fold_free(fold);
+	return tool_finish(status);
+}
