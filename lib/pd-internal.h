@@ -267,6 +267,7 @@ struct pd_attr *pd_reader_attr_by_id(struct pd_reader *r, uint64_t id);
 size_t pd_reader_nr_buildids(const struct pd_reader *r);
 const struct pd_buildid *pd_reader_buildid(const struct pd_reader *r, size_t idx);
 bool pd_reader_swap(const struct pd_reader *r);
+int pd_reader_is_dir(const struct pd_reader *r);
 void pd_reader_count_out_of_order(struct pd_reader *r);
 int pd_reader_set_error(struct pd_reader *r, int code, uint64_t off, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

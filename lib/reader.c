@@ -8,6 +8,7 @@
  * header, attrs and features with pread(2) first (FORMAT-NOTES.md 1.1-1.6),
  * then streams [data.offset, data.offset + data.size).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -67,6 +68,10 @@ struct pd_reader {
 	uint64_t *rbuf;			/* aligned copy of the current record */
 	size_t rbuf_alloc;
 
+	/* Directory format (perf record --threads): data.0, data.1, ... after data. */
+	char **dir_files;
+	size_t nr_dir_files, next_dir_file;
+
 	struct pd_stats stats;
 	struct pd_arena arena;
 	struct pd_buf err, warn;
@@ -101,6 +106,9 @@ pd_reader_free(struct pd_reader *r)
 		HASH_DEL(r->ids, e);
 		free(e);
 	}
+	for (size_t i = 0; i < r->nr_dir_files; i++)
+		free(r->dir_files[i]);
+	free(r->dir_files);
 	free(r->attrs);
 	free(r->buildids);
 	free(r->ibuf);
@@ -151,6 +159,7 @@ struct pd_stats *pd_reader_stats_mut(struct pd_reader *r) { return &r->stats; }
 const char *pd_reader_name(const struct pd_reader *r) { return r->name; }
 int pd_reader_is_pipe(const struct pd_reader *r) { return r->pipe; }
 int pd_reader_is_swapped(const struct pd_reader *r) { return r->swap; }
+int pd_reader_is_dir(const struct pd_reader *r) { return r->nr_dir_files > 0; }
 bool pd_reader_swap(const struct pd_reader *r) { return r->swap; }
 size_t pd_reader_nr_events(const struct pd_reader *r) { return r->nr_attrs; }
 size_t pd_reader_nr_attrs(const struct pd_reader *r) { return r->nr_attrs; }
@@ -850,6 +859,95 @@ open_common(struct pd_reader *r)
 	return open_file_mode(r, hdr);
 }
 
+static int
+name_cmp(const void *a, const void *b)
+{
+	const char *x = *(char *const *)a, *y = *(char *const *)b;
+	size_t lx = strlen(x), ly = strlen(y);
+
+	return lx != ly ? (lx < ly ? -1 : 1) : strcmp(x, y);
+}
+
+/*
+ * perf record --threads writes a directory: "data" is a file-mode perf.data
+ * with the header and side-band records, and data.0, data.1, ... hold the
+ * per-thread record streams (FORMAT-NOTES.md 1.9).
+ */
+static int
+open_dir(struct pd_reader *r, const char *path)
+{
+	char sub[4096];
+	DIR *dir;
+	struct dirent *de;
+	size_t alloc = 0;
+	struct stat st;
+
+	dir = opendir(path);
+	if (!dir)
+		return pd_reader_set_error(r, PD_E_IO, UINT64_MAX, "cannot open directory: %s", strerror(errno));
+	while ((de = readdir(dir))) {
+		const char *n = de->d_name;
+		size_t k = 5;
+
+		if (strncmp(n, "data.", 5) || !n[5])
+			continue;
+		while (n[k] >= '0' && n[k] <= '9')
+			k++;
+		if (n[k])
+			continue;
+		if (r->nr_dir_files >= 65536 || PD_GROW(r->dir_files, r->nr_dir_files + 1, alloc) < 0 ||
+		    !(r->dir_files[r->nr_dir_files] = malloc(strlen(path) + strlen(n) + 2))) {
+			closedir(dir);
+			return pd_reader_set_error(r, PD_E_NOMEM, UINT64_MAX, "out of memory");
+		}
+		snprintf(r->dir_files[r->nr_dir_files++], strlen(path) + strlen(n) + 2, "%s/%s", path, n);
+	}
+	closedir(dir);
+	qsort(r->dir_files, r->nr_dir_files, sizeof(*r->dir_files), name_cmp);
+	snprintf(sub, sizeof(sub), "%s/data", path);
+	close(r->fd);
+	r->fd = open(sub, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (r->fd < 0)
+		return pd_reader_set_error(r, PD_E_IO, UINT64_MAX, "cannot open '%s': %s", sub, strerror(errno));
+	if (fstat(r->fd, &st) < 0 || !S_ISREG(st.st_mode))
+		return pd_reader_set_error(r, PD_E_FORMAT, UINT64_MAX, "'%s' is not a regular file", sub);
+	r->regular = true;
+	r->file_size = (uint64_t)st.st_size;
+	return open_common(r);
+}
+
+/* Move on to the next data.N stream of a directory; false when none is left. */
+static bool
+next_dir_stream(struct pd_reader *r)
+{
+	struct stat st;
+	int fd;
+
+	if (r->next_dir_file >= r->nr_dir_files || r->error)
+		return false;
+	fd = open(r->dir_files[r->next_dir_file], O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		if (fd >= 0)
+			close(fd);
+		pd_reader_set_error(r, PD_E_IO, UINT64_MAX, "cannot read '%s'", r->dir_files[r->next_dir_file]);
+		return false;
+	}
+	r->next_dir_file++;
+	close(r->fd);
+	r->fd = fd;
+	r->ioff = 0;
+	r->ipos = r->ilen = 0;
+	r->eof = false;
+	r->data_end = UINT64_MAX;
+	/* Each stream has its own zstd stream. */
+	if (r->zd) {
+		ZSTD_freeDStream(r->zd);
+		r->zd = NULL;
+	}
+	r->zpos = r->zlen = 0;
+	return true;
+}
+
 int
 pd_reader_open(struct pd_reader *r, const char *path, unsigned flags)
 {
@@ -871,8 +969,7 @@ pd_reader_open(struct pd_reader *r, const char *path, unsigned flags)
 	if (fstat(r->fd, &st) < 0)
 		return pd_reader_set_error(r, PD_E_IO, UINT64_MAX, "cannot stat: %s", strerror(errno));
 	if (S_ISDIR(st.st_mode))
-		return pd_reader_set_error(r, PD_E_UNSUPPORTED, UINT64_MAX,
-		    "is a directory (perf record --threads output is not supported yet)");
+		return open_dir(r, path);
 	if (S_ISREG(st.st_mode)) {
 		r->regular = true;
 		r->file_size = (uint64_t)st.st_size;
@@ -1112,14 +1209,22 @@ pd_reader_next(struct pd_reader *r, struct pd_record *rec)
 			return rc;
 
 		off = in_offset(r);
-		if (r->data_end != UINT64_MAX && off >= r->data_end)
-			return stream_end(r, off, 0);
+		if (r->data_end != UINT64_MAX && off >= r->data_end) {
+			rc = stream_end(r, off, 0);
+			if (next_dir_stream(r))
+				continue;
+			return r->error ? r->error : rc;
+		}
 		left = r->data_end == UINT64_MAX ? UINT64_MAX : r->data_end - off;
 		k = fill(r, 8);
 		if (k < 0)
 			return pd_reader_set_error(r, PD_E_IO, off, "read error: %s", strerror(errno));
-		if (k == 0)
-			return stream_end(r, off, 0);
+		if (k == 0) {
+			rc = stream_end(r, off, 0);
+			if (next_dir_stream(r))
+				continue;
+			return r->error ? r->error : rc;
+		}
 		if (k < 8 || left < 8)
 			return stream_end(r, off, (size_t)(k < (ssize_t)left ? (uint64_t)k : left));
 		p = r->ibuf + r->ipos;

@@ -419,7 +419,12 @@ do_mmap(struct pd_session *s, const struct pd_record *rec)
 		m.identity = true;
 		if (!strncmp(name, "[kernel.kallsyms]", 17))
 			pd_symbolizer_set_kernel_ref(s->sym, pgoff);
-		if (start == 0 && len == 0)
+		/*
+		 * The kernel's MMAP covers _text.._etext, but samples also hit
+		 * .init.text and friends, which perf resolves through kallsyms:
+		 * let the kernel map run to the top (module maps split it).
+		 */
+		if ((start == 0 && len == 0) || !strncmp(name, "[kernel.kallsyms]", 17))
 			m.end = UINT64_MAX;
 		if (m.dso)
 			mm_insert(&s->kmm, &m);
@@ -824,7 +829,7 @@ pd_session_run(struct pd_session *s, struct pd_reader *r, pd_sample_fn fn, void 
 	while ((rc = pd_reader_next(r, &rec)) == PD_OK) {
 		uint64_t time;
 
-		if (rec.type == PERF_RECORD_FINISHED_ROUND) {
+		if (rec.type == PERF_RECORD_FINISHED_ROUND && !pd_reader_is_dir(r)) {
 			rc = flush(s, s->next_flush, false);
 			s->next_flush = s->max_time;
 		} else if (rec.type >= PERF_RECORD_KERNEL_MAX) {

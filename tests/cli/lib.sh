@@ -1,0 +1,119 @@
+# lib.sh - shell helpers for the CLI tests: TAP output, exit-code checks
+# that reject crashes, and fixtures recorded by the real perf at test time.
+# Sourced by tests/cli/*.t; POSIX sh.
+
+: "${PD_BIN:?PD_BIN must point at the build directory (make check sets it)}"
+: "${PD_SRC:?PD_SRC must point at the source tree}"
+PATH=$PD_BIN:$PATH
+export LC_ALL=C
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/pdtest.XXXXXX")
+trap 'rm -rf "$TMP"' EXIT INT TERM
+tap_n=0
+tap_fail=0
+
+ok() {
+	tap_n=$((tap_n + 1))
+	echo "ok $tap_n - $1"
+}
+
+not_ok() {
+	tap_n=$((tap_n + 1))
+	tap_fail=$((tap_fail + 1))
+	echo "not ok $tap_n - $1"
+	shift
+	for l in "$@"; do echo "#   $l"; done
+}
+
+# check NAME CMD...: ok when CMD succeeds.
+check() {
+	name=$1
+	shift
+	if "$@"; then ok "$name"; else not_ok "$name" "command failed: $*"; fi
+}
+
+skip() {
+	tap_n=$((tap_n + 1))
+	echo "ok $tap_n # SKIP $1"
+}
+
+skip_all() {
+	echo "1..0 # SKIP $1"
+	exit 0
+}
+
+diag() {
+	echo "# $*"
+}
+
+done_testing() {
+	echo "1..$tap_n"
+	[ "$tap_fail" -eq 0 ]
+}
+
+# run_tool OUT ERR CMD...: run the tool under test with output to files, and
+# set $rc to its exit status.  Never pipe the program under test.
+run_tool() {
+	_out=$1
+	_err=$2
+	shift 2
+	rc=0
+	"$@" >"$_out" 2>"$_err" || rc=$?
+}
+
+# expect_exit WANT NAME CMD...: the exact exit status; a signal (>= 128)
+# always fails.
+expect_exit() {
+	want=$1
+	name=$2
+	shift 2
+	run_tool "$TMP/out" "$TMP/err" "$@"
+	if [ "$rc" -eq "$want" ]; then
+		ok "$name"
+	else
+		not_ok "$name" "exit $rc, want $want: $*" "stderr: $(head -c 400 "$TMP/err")"
+	fi
+}
+
+# can_record: whether perf record works here (kernel and permissions).
+can_record() {
+	command -v perf >/dev/null 2>&1 || return 1
+	perf record -q -o "$TMP/probe.data" -- true >/dev/null 2>&1
+}
+
+# The bundled workload, built once per test file.
+burn() {
+	if [ ! -x "$TMP/burn" ]; then
+		${CC:-cc} -O2 -g -fno-omit-frame-pointer -o "$TMP/burn" "$PD_SRC/tests/data/burn.c" ||
+			return 1
+	fi
+	echo "$TMP/burn"
+}
+
+# fold_ref FILE [perf script options]: folded stacks from perf script's
+# reading of FILE, with weight 1 per sample, by our own implementation of
+# stackcollapse-perf.pl's conventions (tests/cli/ref-collapse.awk).
+fold_ref() {
+	_f=$1
+	shift
+	perf script -i "$_f" -F comm,pid,tid,event,ip,sym,dso "$@" 2>/dev/null |
+		awk -f "$PD_SRC/tests/cli/ref-collapse.awk" | LC_ALL=C sort
+}
+
+# agreement A B: the share of samples (weighted by count) on which two folded
+# files agree, in per mille: sum(min(a,b)) / max(sum a, sum b).
+agreement() {
+	awk '
+	FNR == 1 { f++ }
+	/^#/ { next }
+	{
+		n = $NF; s = $0; sub(/ [0-9]+$/, "", s)
+		if (f == 1) { a[s] += n; ta += n } else { b[s] += n; tb += n }
+	}
+	END {
+		for (s in a) if (s in b) m += (a[s] < b[s] ? a[s] : b[s])
+		t = ta > tb ? ta : tb
+		if (t == 0) { print 0; exit }
+		printf "%d\n", int(1000 * m / t)
+	}' "$1" "$2"
+}

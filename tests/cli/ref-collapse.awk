@@ -1,0 +1,72 @@
+# ref-collapse.awk - a reference folder for tests: reads the output of
+#   perf script -F comm,pid,tid,event,ip,sym,dso
+# and prints "comm;root;...;leaf 1" per sample, applying the naming
+# conventions stackcollapse-perf.pl documents (comm root with spaces as '_',
+# "[unknown]" replaced by "[dso basename]", ';' as ':', argument lists and
+# quotes removed).  Written for pdtools' tests; it shares no code with
+# FlameGraph.  Without a call chain perf script prints the frame on the
+# header line; it is taken as the only frame.
+function flush() {
+	if (have) {
+		line = comm
+		for (i = nf; i >= 1; i--)
+			if (fr[i] !~ /^\(/)
+				line = line ";" fr[i]
+		print line " 1"
+	}
+	have = 0
+	nf = 0
+}
+function tidy(f,    p, q) {
+	gsub(/;/, ":", f)
+	if (f !~ /\.\(.*\)\./) {
+		q = f
+		p = 0
+		while ((i2 = index(q, "(")) > 0) {
+			if (substr(q, i2, 21) != "(anonymous namespace)") { p += i2; break }
+			p += i2
+			q = substr(q, i2 + 1)
+		}
+		if (i2 > 0) f = substr(f, 1, p - 1)
+	}
+	gsub(/["']/, "", f)
+	return f
+}
+function name(sym, dso,    b) {
+	sub(/\+0x[0-9a-f]+$/, "", sym)
+	if (sym == "[unknown]") {
+		if (dso != "[unknown]") { b = dso; sub(/.*\//, "", b); sym = "[" b "]" }
+		else sym = "[unknown]"
+	}
+	return tidy(sym)
+}
+/^[^\t]/ && /[0-9]+\/[0-9]+/ {
+	flush()
+	# "comm pid/tid event: [ip sym (dso)]"; the comm may contain spaces.
+	if (match($0, / +[0-9]+\/[0-9]+ +/) == 0) next
+	comm = substr($0, 1, RSTART - 1)
+	sub(/^ +/, "", comm)
+	gsub(/ /, "_", comm)
+	rest = substr($0, RSTART + RLENGTH)
+	have = 1
+	if (match(rest, /: +[0-9a-f]+ .* \(.*\)$/)) {
+		fl = substr(rest, RSTART + 1)
+		sub(/^ +/, "", fl)
+		ip = fl; sub(/ .*/, "", ip)
+		fl = substr(fl, length(ip) + 2)
+		d = fl; sub(/.* \(/, "", d); sub(/\)$/, "", d)
+		s = fl; sub(/ \([^(]*\)$/, "", s)
+		fr[++nf] = name(s, d)
+	}
+	next
+}
+/^\t+ *[0-9a-f]+ / {
+	l = $0
+	sub(/^\t+ *[0-9a-f]+ /, "", l)
+	d = l; sub(/.* \(/, "", d); sub(/\)$/, "", d)
+	s = l; sub(/ \([^(]*\)$/, "", s)
+	fr[++nf] = name(s, d)
+	next
+}
+/^$/ { flush() }
+END { flush() }
