@@ -138,7 +138,7 @@ pd_reader_set_error(struct pd_reader *r, int code, uint64_t off, const char *fmt
 	if (off == UINT64_MAX)
 		pd_buf_addf(&r->err, "'%s': %s", r->name ? r->name : "?", msg);
 	else
-		pd_buf_addf(&r->err, "'%s': %s at offset %#llx", r->name ? r->name : "?",
+		pd_buf_addf(&r->err, "'%s': %s at offset 0x%llx", r->name ? r->name : "?",
 		    msg, (unsigned long long)off);
 	r->error = code;
 	return code;
@@ -149,7 +149,7 @@ reader_warn(struct pd_reader *r, uint64_t off, const char *msg)
 {
 	if (r->warn.len)
 		pd_buf_addstr(&r->warn, "; ");
-	pd_buf_addf(&r->warn, "'%s': %s at offset %#llx", r->name, msg, (unsigned long long)off);
+	pd_buf_addf(&r->warn, "'%s': %s at offset 0x%llx", r->name, msg, (unsigned long long)off);
 }
 
 const char *pd_reader_errmsg(const struct pd_reader *r) { return r->err.buf; }
@@ -962,8 +962,13 @@ pd_reader_open(struct pd_reader *r, const char *path, unsigned flags)
 		r->fd = 0;
 	} else {
 		r->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-		if (r->fd < 0)
-			return pd_reader_set_error(r, PD_E_IO, UINT64_MAX, "cannot open: %s", strerror(errno));
+		if (r->fd < 0) {
+			/* "cannot open 'FILE': reason", the usual form. */
+			pd_buf_reset(&r->err);
+			pd_buf_addf(&r->err, "cannot open '%s': %s", path, strerror(errno));
+			r->error = PD_E_IO;
+			return r->error;
+		}
 		r->own_fd = true;
 	}
 	if (fstat(r->fd, &st) < 0)

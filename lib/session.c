@@ -514,6 +514,7 @@ do_sample(struct pd_session *s, const struct pd_record *rec, struct pd_attr *a, 
 	struct thread *t;
 	unsigned cpumode = rec->misc & PERF_RECORD_MISC_CPUMODE_MASK;
 	size_t nf = 0;
+	bool chain_dropped = false;
 	struct pd_stats *st = pd_reader_stats_mut(s->r);
 
 	if (pd_sample_parse(a, rec->data + 8, rec->size - 8u, s->swap, &rs) < 0) {
@@ -543,6 +544,7 @@ do_sample(struct pd_session *s, const struct pd_record *rec, struct pd_attr *a, 
 				else {
 					/* perf 6.1: "invalid callchain context" drops the chain. */
 					st->callchain_dropped++;
+					chain_dropped = true;
 					nf = 0;
 					break;
 				}
@@ -550,7 +552,12 @@ do_sample(struct pd_session *s, const struct pd_record *rec, struct pd_attr *a, 
 			}
 			resolve(s, t, mode ? mode : cpumode, ip, &s->frames[nf++]);
 		}
-	} else if (!(a->info.sample_type & PERF_SAMPLE_CALLCHAIN)) {
+	}
+	/*
+	 * No call chain, or an empty one (a DWARF-mode user sample: the kernel
+	 * leaves the user part to the unwinder): the sample IP is the stack.
+	 */
+	if (nf == 0 && !chain_dropped && (a->info.sample_type & PERF_SAMPLE_IP)) {
 		if (PD_GROW(s->frames, 1, s->aframes) < 0)
 			return pd_reader_set_error(s->r, PD_E_NOMEM, rec->offset, "out of memory");
 		resolve(s, t, cpumode, rs.ip, &s->frames[nf++]);

@@ -27,9 +27,9 @@ not_ok() {
 
 # check NAME CMD...: ok when CMD succeeds.
 check() {
-	name=$1
+	_name=$1
 	shift
-	if "$@"; then ok "$name"; else not_ok "$name" "command failed: $*"; fi
+	if "$@"; then ok "$_name"; else not_ok "$_name" "command failed: $*"; fi
 }
 
 skip() {
@@ -64,14 +64,14 @@ run_tool() {
 # expect_exit WANT NAME CMD...: the exact exit status; a signal (>= 128)
 # always fails.
 expect_exit() {
-	want=$1
-	name=$2
+	_want=$1
+	_name=$2
 	shift 2
 	run_tool "$TMP/out" "$TMP/err" "$@"
-	if [ "$rc" -eq "$want" ]; then
-		ok "$name"
+	if [ "$rc" -eq "$_want" ]; then
+		ok "$_name"
 	else
-		not_ok "$name" "exit $rc, want $want: $*" "stderr: $(head -c 400 "$TMP/err")"
+		not_ok "$_name" "exit $rc, want $_want: $*" "stderr: $(head -c 400 "$TMP/err")"
 	fi
 }
 
