@@ -76,6 +76,9 @@ struct pd_reader {
 	struct pd_arena arena;
 	struct pd_buf err, warn;
 	int error;
+	/* An error in the feature sections, reported after the records (defer_error). */
+	struct pd_buf derr;
+	int deferred;
 };
 
 /* ---------------------------------------------------------------- */
@@ -90,6 +93,7 @@ pd_reader_new(void)
 	r->fd = -1;
 	r->err = (struct pd_buf)PD_BUF_INIT;
 	r->warn = (struct pd_buf)PD_BUF_INIT;
+	r->derr = (struct pd_buf)PD_BUF_INIT;
 	return r;
 }
 
@@ -118,6 +122,7 @@ pd_reader_free(struct pd_reader *r)
 		ZSTD_freeDStream(r->zd);
 	pd_buf_release(&r->err);
 	pd_buf_release(&r->warn);
+	pd_buf_release(&r->derr);
 	pd_arena_release(&r->arena);
 	free(r->name);
 	free(r);
@@ -623,6 +628,7 @@ read_features(struct pd_reader *r, const uint64_t bits[4])
 	unsigned char *tab = NULL, *body = NULL;
 	unsigned k = 0;
 	int rc = PD_OK;
+	bool cut = false;
 
 	for (int i = 0; i < 4; i++)
 		nr += (unsigned)__builtin_popcountll(bits[i]);
@@ -649,10 +655,26 @@ read_features(struct pd_reader *r, const uint64_t bits[4])
 		off = pd_cur_u64(&c);
 		size = pd_cur_u64(&c);
 		k++;
-		if (off > r->file_size || size > r->file_size - off)
-			return free(tab), pd_reader_set_error(r, PD_E_CORRUPT, table + 16 * (k - 1),
+		/*
+		 * Robustness fix: a file cut inside its feature sections loses
+		 * the section that holds the end and those after it, with a
+		 * warning, as a data section cut short does; the samples are
+		 * whole.  A section starting past the end of the file while
+		 * none before it was cut is damage (deferred by the caller).
+		 */
+		if (off > r->file_size || size > r->file_size - off) {
+			if (cut)
+				continue;
+			if (off <= r->file_size) {
+				reader_warn(r, off, "truncated feature section (skipped, with any after it)");
+				cut = true;
+				continue;
+			}
+			rc = pd_reader_set_error(r, PD_E_CORRUPT, table + 16 * (k - 1),
 			    "feature %u section (offset %#llx, size %llu) lies past the end of the file",
 			    bit, (unsigned long long)off, (unsigned long long)size);
+			break;
+		}
 		if (bit != HEADER_HOSTNAME && bit != HEADER_OSRELEASE && bit != HEADER_VERSION &&
 		    bit != HEADER_ARCH && bit != HEADER_CPUDESC && bit != HEADER_CMDLINE &&
 		    bit != HEADER_EVENT_DESC && bit != HEADER_BUILD_ID && bit != HEADER_COMPRESSED) {
@@ -681,6 +703,25 @@ read_features(struct pd_reader *r, const uint64_t bits[4])
 out:
 	free(tab);
 	return rc;
+}
+
+/*
+ * Robustness fix: the feature sections follow the data, so damage there
+ * (a lying build-id entry, a section offset past the end) must not hide the
+ * samples, which are all readable: keep the error, and let pd_reader_next
+ * return it once the records have been read.
+ */
+static int
+defer_error(struct pd_reader *r)
+{
+	struct pd_buf t = r->derr;
+
+	r->derr = r->err;
+	r->err = t;
+	pd_buf_reset(&r->err);
+	r->deferred = r->error;
+	r->error = 0;
+	return PD_OK;
 }
 
 /* ---------------------------------------------------------------- */
@@ -799,6 +840,8 @@ open_file_mode(struct pd_reader *r, const unsigned char *hdr)
 		} else {
 			r->data_end = data_off + data_size;
 			rc = read_features(r, bits);
+			if (rc == PD_E_CORRUPT || rc == PD_E_LIMIT)
+				rc = defer_error(r);
 		}
 	}
 	if (rc == PD_OK) {
@@ -827,7 +870,8 @@ open_common(struct pd_reader *r)
 	if (k < 0)
 		return pd_reader_set_error(r, PD_E_IO, 0, "read error: %s", strerror(errno));
 	if (k == 0)
-		return pd_reader_set_error(r, PD_E_FORMAT, UINT64_MAX, "empty input");
+		/* Robustness fix: every format error names its offset, this one too. */
+		return pd_reader_set_error(r, PD_E_FORMAT, 0, "empty input");
 	if (k < 16)
 		return pd_reader_set_error(r, PD_E_FORMAT, 0, "too short for a perf.data header (%zd bytes)", k);
 	memcpy(&magic, r->ibuf + r->ipos, 8);
@@ -1195,8 +1239,27 @@ stream_end(struct pd_reader *r, uint64_t off, size_t partial)
 	return PD_END;
 }
 
-int
-pd_reader_next(struct pd_reader *r, struct pd_record *rec)
+/*
+ * Robustness fix: with data.size 0 nothing says where the records end
+ * (FORMAT-NOTES.md 1.7), and what follows the last one the killed recorder
+ * wrote is anything (the feature sections of a file whose size field was
+ * lost, stale bytes).  The first impossible record header is taken as that
+ * end, with a warning, not as damage.
+ */
+static int
+salvage_end(struct pd_reader *r, uint64_t off, uint16_t size)
+{
+	char msg[128];
+
+	snprintf(msg, sizeof(msg), "records end at an invalid header (size %u)", size);
+	reader_warn(r, off, msg);
+	if (r->file_size > off)
+		r->stats.tail_bytes += r->file_size - off;
+	return stream_end(r, off, 0);
+}
+
+static int
+next_record(struct pd_reader *r, struct pd_record *rec)
 {
 	for (;;) {
 		uint64_t off, left;
@@ -1230,16 +1293,24 @@ pd_reader_next(struct pd_reader *r, struct pd_record *rec)
 				continue;
 			return r->error ? r->error : rc;
 		}
+		/*
+		 * Robustness fix: compare as uint64_t; left is UINT64_MAX for an
+		 * open-ended stream, and (ssize_t)left was -1, which reported a
+		 * tail of 2^64-1 bytes.
+		 */
 		if (k < 8 || left < 8)
-			return stream_end(r, off, (size_t)(k < (ssize_t)left ? (uint64_t)k : left));
+			return stream_end(r, off, (size_t)((uint64_t)k < left ? (uint64_t)k : left));
 		p = r->ibuf + r->ipos;
 		c = pd_cur_make(p, 8, r->swap);
 		type = pd_cur_u32(&c);
 		misc = pd_cur_u16(&c);
 		size = pd_cur_u16(&c);
-		if (size < 8)
+		if (size < 8) {
+			if (r->salvage)
+				return salvage_end(r, off, size);
 			return pd_reader_set_error(r, PD_E_CORRUPT, off,
 			    "record of type %u has size %u < 8", type, size);
+		}
 		if (size > left) {
 			if (r->data_end != UINT64_MAX)
 				return pd_reader_set_error(r, PD_E_CORRUPT, off,
@@ -1300,4 +1371,22 @@ pd_reader_next(struct pd_reader *r, struct pd_record *rec)
 		r->ipos += size;
 		return rc;
 	}
+}
+
+int
+pd_reader_next(struct pd_reader *r, struct pd_record *rec)
+{
+	int rc = next_record(r, rec);
+
+	/* The records are all read: now report the damage found in the features. */
+	if (rc == PD_END && r->deferred) {
+		struct pd_buf t = r->err;
+
+		r->err = r->derr;
+		r->derr = t;
+		r->error = r->deferred;
+		r->deferred = 0;
+		return r->error;
+	}
+	return rc;
 }

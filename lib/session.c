@@ -737,7 +737,12 @@ enqueue(struct pd_session *s, const struct pd_record *rec, uint64_t time)
 
 	if (time < s->last_flush)
 		pd_reader_count_out_of_order(s->r);
-	if (s->slen + sz > PD_MAX_ROUND_BYTES) {
+	/*
+	 * Robustness fix: the queue entries count against the cap too; tiny
+	 * records inflated from a few KB of zstd queued 32-byte entries far
+	 * past it (1 GB resident for a 58 KB file).
+	 */
+	if (s->slen + sz + (s->nq + 1) * sizeof(*s->q) > PD_MAX_ROUND_BYTES) {
 		/* No FINISHED_ROUND for too long: deliver the older half (OE_FLUSH__HALF). */
 		int rc;
 
@@ -840,6 +845,13 @@ pd_session_run(struct pd_session *s, struct pd_reader *r, pd_sample_fn fn, void 
 			rc = flush(s, s->next_flush, false);
 			s->next_flush = s->max_time;
 		} else if (rec.type >= PERF_RECORD_KERNEL_MAX) {
+			/*
+			 * Robustness fix: perf-tool types no perf we know writes
+			 * are skipped, and counted as pd.h promises, like
+			 * unknown kernel types in deliver().
+			 */
+			if (rec.type > PERF_RECORD_COMPRESSED2)
+				pd_reader_stats_mut(r)->unknown_records++;
 			continue;
 		} else if (record_time(s, &rec, &time)) {
 			rc = enqueue(s, &rec, time);

@@ -482,6 +482,94 @@ vaddr_to_off(GElf_Phdr *ph, size_t nph, uint64_t vaddr, uint64_t *off)
 	return false;
 }
 
+static Elf_Scn *
+section_by_name(Elf *e, const char *want, GElf_Shdr *sh)
+{
+	size_t strndx;
+	Elf_Scn *scn = NULL;
+
+	if (elf_getshdrstrndx(e, &strndx) < 0)
+		return NULL;
+	while ((scn = elf_nextscn(e, scn))) {
+		const char *n;
+
+		if (!gelf_getshdr(scn, sh))
+			continue;
+		n = elf_strptr(e, strndx, sh->sh_name);
+		if (n && !strcmp(n, want))
+			return scn;
+	}
+	return NULL;
+}
+
+/*
+ * "name@plt" symbols for the PLT stubs, one per .rela.plt entry after the
+ * PLT header, as perf's dso__synthesize_plt_symbols does (x86: header and
+ * entries are .plt's sh_entsize; an IRELATIVE entry has no name: "@plt").
+ */
+static void
+add_plt(struct pd_symbolizer *y, struct pd_dso *d, Elf *e, size_t *alloc)
+{
+	GElf_Shdr rel_sh, plt_sh, dyn_sh;
+	Elf_Scn *rel = section_by_name(e, ".rela.plt", &rel_sh), *dyn;
+	Elf_Data *rdata, *sdata, *strdata;
+	uint64_t off, ent;
+	size_t n;
+
+	if (!rel)
+		rel = section_by_name(e, ".rel.plt", &rel_sh);
+	if (!rel || !section_by_name(e, ".plt", &plt_sh) || !rel_sh.sh_entsize)
+		return;
+	dyn = elf_getscn(e, rel_sh.sh_link);
+	if (!dyn || !gelf_getshdr(dyn, &dyn_sh) || dyn_sh.sh_type != SHT_DYNSYM)
+		return;
+	rdata = elf_getdata(rel, NULL);
+	sdata = elf_getdata(dyn, NULL);
+	strdata = elf_getdata(elf_getscn(e, dyn_sh.sh_link), NULL);
+	if (!rdata || !sdata || !strdata || !strdata->d_size)
+		return;
+	ent = plt_sh.sh_entsize;
+	if (!ent)
+		return;
+	off = plt_sh.sh_offset + ent;
+	n = rel_sh.sh_size / rel_sh.sh_entsize;
+	if (n > (1u << 20))
+		return;
+	for (size_t i = 0; i < n; i++, off += ent) {
+		GElf_Rela rela;
+		GElf_Rel r;
+		GElf_Sym sym;
+		size_t symidx;
+		const char *name = "";
+		char *dm, buf[1024];
+
+		if (rel_sh.sh_type == SHT_RELA) {
+			if (!gelf_getrela(rdata, (int)i, &rela))
+				break;
+			symidx = GELF_R_SYM(rela.r_info);
+		} else {
+			if (!gelf_getrel(rdata, (int)i, &r))
+				break;
+			symidx = GELF_R_SYM(r.r_info);
+		}
+		if (gelf_getsym(sdata, (int)symidx, &sym) && sym.st_name < strdata->d_size)
+			name = (const char *)strdata->d_buf + sym.st_name;
+		if (!memchr(name, '\0', strdata->d_size - (size_t)(name - (const char *)strdata->d_buf)))
+			name = "";
+		dm = y->o.no_demangle ? NULL : pd_demangle(&y->arena, name);
+		snprintf(buf, sizeof(buf), "%s@plt", dm ? dm : name);
+		if (PD_GROW(d->syms, d->nr_syms + 1, *alloc) < 0)
+			break;
+		d->syms[d->nr_syms] = (struct pd_sym){
+			.start = off, .end = off + ent, .binding = STB_GLOBAL,
+			.name = pd_arena_strdup(&y->arena, buf),
+		};
+		d->syms[d->nr_syms].dname = d->syms[d->nr_syms].name;
+		if (d->syms[d->nr_syms].name)
+			d->nr_syms++;
+	}
+}
+
 static void
 load_elf_fd(struct pd_symbolizer *y, struct pd_dso *d, int fd, const char *path)
 {
@@ -551,6 +639,7 @@ load_elf_fd(struct pd_symbolizer *y, struct pd_dso *d, int fd, const char *path)
 		};
 	}
 	free(ph);
+	add_plt(y, d, main, &alloc);
 	finish_table(d->syms, &d->nr_syms, false);
 	d->dwfl = dwfl;		/* names point into its tables */
 }
