@@ -140,7 +140,7 @@ summary(const char *file, const struct pd_stats *st, uint64_t folded, uint64_t o
 
 static int
 collapse_one(const char *file, struct pd_fold *fold, const struct pd_session_opts *so,
-    const char *event, const char **ev_name)
+    const char *event, const char **ev_name, bool *opened)
 {
 	struct pd_reader *r = pd_reader_new();
 	struct pd_session *s = pd_session_new(so);
@@ -157,6 +157,7 @@ collapse_one(const char *file, struct pd_fold *fold, const struct pd_session_opt
 		status = PD_EXIT_TROUBLE;
 		goto out;
 	}
+	*opened = true;
 	rc = pd_session_run(s, r, on_sample, &ru);
 	if (pd_fold_flush(fold, s) < 0 || ru.fold_error)
 		pd_die("out of memory");
@@ -206,7 +207,7 @@ main(int argc, char **argv)
 	struct pd_session_opts so = { 0 };
 	unsigned flags = 0;
 	const char *event = NULL, *ev_name = NULL;
-	bool header = true;
+	bool header = true, opened = false;
 	struct pd_fold *fold;
 	int ch, status = PD_EXIT_OK;
 	static char obuf[1 << 16];
@@ -246,11 +247,11 @@ main(int argc, char **argv)
 	if (!fold)
 		pd_die("out of memory");
 	if (argc == 0)
-		status |= collapse_one(isatty(0) ? "perf.data" : "-", fold, &so, event, &ev_name);
+		status |= collapse_one(isatty(0) ? "perf.data" : "-", fold, &so, event, &ev_name, &opened);
 	for (int i = 0; i < argc; i++)
-		status |= collapse_one(argv[i], fold, &so, event, &ev_name);
+		status |= collapse_one(argv[i], fold, &so, event, &ev_name, &opened);
 	/* A comment line that flamegraph.pl and inferno do not take as a stack. */
-	if (header)
+	if (header && opened)
 		printf("# pd-folded v1 weight=%s event=%s tool=pdcollapse\n",
 		    (flags & PD_FOLD_SAMPLES) ? "samples" : "period",
 		    event && !strcmp(event, "all") ? "all" : ev_name ? ev_name : "none");
