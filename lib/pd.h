@@ -100,6 +100,12 @@ const char *pd_reader_name(const struct pd_reader *r);
 int pd_reader_is_pipe(const struct pd_reader *r);
 int pd_reader_is_swapped(const struct pd_reader *r);
 
+/*
+ * In file mode the events and features are known once pd_reader_open
+ * returns; in pipe mode they arrive as records (HEADER_ATTR, HEADER_FEATURE,
+ * EVENT_UPDATE), all before the first sample, so they are complete by the
+ * time a sample callback runs.
+ */
 size_t pd_reader_nr_events(const struct pd_reader *r);
 const struct pd_event_info *pd_reader_event(const struct pd_reader *r, size_t idx);
 
@@ -109,6 +115,9 @@ enum pd_feature_str {
 	PD_FEAT_CPUDESC, PD_FEAT_CMDLINE, PD_FEAT__NR
 };
 const char *pd_reader_feature(const struct pd_reader *r, enum pd_feature_str f);
+
+/* NRCPUS: CPUs available and online when recording; PD_END when not recorded. */
+int pd_reader_nr_cpus(const struct pd_reader *r, uint32_t *avail, uint32_t *online);
 
 /*
  * One record as read.  DATA points at the whole record (header included) in

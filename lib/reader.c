@@ -58,6 +58,7 @@ struct pd_reader {
 	size_t nr_buildids, alloc_buildids;
 	char *feat[PD_FEAT__NR];
 	uint64_t comp_mmap_len;
+	uint32_t nr_cpus_avail, nr_cpus_online;
 
 	/* The one zstd stream of all COMPRESSED records. */
 	ZSTD_DStream *zd;
@@ -182,6 +183,16 @@ const struct pd_event_info *
 pd_reader_event(const struct pd_reader *r, size_t idx)
 {
 	return idx < r->nr_attrs ? &r->attrs[idx].info : NULL;
+}
+
+int
+pd_reader_nr_cpus(const struct pd_reader *r, uint32_t *avail, uint32_t *online)
+{
+	if (!r->nr_cpus_avail)
+		return PD_END;
+	*avail = r->nr_cpus_avail;
+	*online = r->nr_cpus_online;
+	return PD_OK;
 }
 
 const char *
@@ -605,6 +616,16 @@ parse_feature(struct pd_reader *r, unsigned bit, struct pd_cur *c, uint64_t off)
 	case HEADER_ARCH: set_feat(r, PD_FEAT_ARCH, c); break;
 	case HEADER_CPUDESC: set_feat(r, PD_FEAT_CPUDESC, c); break;
 	case HEADER_CMDLINE: feat_cmdline(r, c); break;
+	case HEADER_NRCPUS: {
+		/* Written avail first, then online (the .txt doc has them swapped). */
+		uint32_t avail = pd_cur_u32(c), online = pd_cur_u32(c);
+
+		if (!c->bad) {
+			r->nr_cpus_avail = avail;
+			r->nr_cpus_online = online;
+		}
+		break;
+	}
 	case HEADER_EVENT_DESC: feat_event_desc(r, c); break;
 	case HEADER_BUILD_ID: return feat_build_id(r, c, off);
 	case HEADER_COMPRESSED:
@@ -676,6 +697,7 @@ read_features(struct pd_reader *r, const uint64_t bits[4])
 			break;
 		}
 		if (bit != HEADER_HOSTNAME && bit != HEADER_OSRELEASE && bit != HEADER_VERSION &&
+		    bit != HEADER_NRCPUS &&
 		    bit != HEADER_ARCH && bit != HEADER_CPUDESC && bit != HEADER_CMDLINE &&
 		    bit != HEADER_EVENT_DESC && bit != HEADER_BUILD_ID && bit != HEADER_COMPRESSED) {
 			if (bit >= HEADER_LAST_FEATURE)
