@@ -17,7 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <uthash.h>
+#include "pd-uthash.h"
 #include <zstd.h>
 
 #include "pd-internal.h"

@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 
-#include <uthash.h>
+#include "pd-uthash.h"
 
 #include "pd-internal.h"
 #include "sym.h"

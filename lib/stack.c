@@ -12,7 +12,7 @@
  */
 #include <stdlib.h>
 
-#include <uthash.h>
+#include "pd-uthash.h"
 
 #include "sym.h"
 

@@ -28,7 +28,7 @@
 #include <unistd.h>
 
 #include <elfutils/libdwfl.h>
-#include <uthash.h>
+#include "pd-uthash.h"
 
 #include "sym.h"
 

@@ -36,6 +36,8 @@ tool_init(const char *argv0)
 		unsetenv("DEBUGINFOD_URLS");
 }
 
+static void vmsg(const char *prefix, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+
 static void
 vmsg(const char *prefix, const char *fmt, va_list ap)
 {

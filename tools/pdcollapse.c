@@ -140,7 +140,7 @@ summary(const char *file, const struct pd_stats *st, uint64_t folded, uint64_t o
 
 static int
 collapse_one(const char *file, struct pd_fold *fold, const struct pd_session_opts *so,
-    const char *event, const char **ev_name, bool *opened)
+    const char *event, char **ev_name, bool *opened)
 {
 	struct pd_reader *r = pd_reader_new();
 	struct pd_session *s = pd_session_new(so);
@@ -176,7 +176,9 @@ collapse_one(const char *file, struct pd_fold *fold, const struct pd_session_opt
 	} else if (ru.selected >= 0) {
 		const char *name = pd_reader_event(r, (size_t)ru.selected)->name;
 
-		*ev_name = name;
+		/* The name lives in the reader; the header is written after it is gone. */
+		if (!*ev_name && !(*ev_name = strdup(name)))
+			pd_die("out of memory");
 		if (!event && ru.other_event)
 			pd_note("'%s' has events %s; folding %s (use --event)", pd_reader_name(r),
 			    names, name);
@@ -206,7 +208,8 @@ main(int argc, char **argv)
 {
 	struct pd_session_opts so = { 0 };
 	unsigned flags = 0;
-	const char *event = NULL, *ev_name = NULL;
+	const char *event = NULL;
+	char *ev_name = NULL;
 	bool header = true, opened = false;
 	struct pd_fold *fold;
 	int ch, status = PD_EXIT_OK;
@@ -258,5 +261,6 @@ main(int argc, char **argv)
 	if (pd_fold_write(fold, stdout) < 0)
 		status = PD_EXIT_TROUBLE;
 	pd_fold_free(fold);
+	free(ev_name);
 	return tool_finish(status);
 }
