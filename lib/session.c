@@ -331,11 +331,15 @@ do_fork(struct pd_session *s, const struct pd_record *rec)
 	/* A tid that is reused starts afresh (machine__process_fork_event). */
 	thread_drop(s, tid);
 	if (pid != ppid) {
+		/*
+		 * A reused pid: empty its address space in place, since threads
+		 * of the old process may still point at it.
+		 */
 		struct mm *old = mm_get(s, pid, false);
 
 		if (old) {
-			HASH_DEL(s->mms, old);
-			mm_free(old);
+			old->nr = 0;
+			old->last = 0;
 		}
 	}
 	t = thread_get(s, pid, tid);
