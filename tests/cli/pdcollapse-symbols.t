@@ -90,6 +90,32 @@ else
 fi
 rm -f "$B"
 
+# MiniDebugInfo: a stripped binary whose function symbols sit xz-compressed
+# in .gnu_debugdata (as Fedora ships them).  perf 6.1 cannot read them.
+if command -v xz >/dev/null && command -v objcopy >/dev/null; then
+	mkdir mdi
+	${CC:-cc} -O2 -g -fno-omit-frame-pointer -o mdi/burn "$D/burn.c"
+	(
+		cd mdi &&
+		nm -D burn --format=posix --defined-only | awk '{ print $1 }' | sort >dyn &&
+		nm burn --format=posix --defined-only | awk '$2 == "T" || $2 == "t" { print $1 }' | sort >funcs &&
+		comm -13 dyn funcs >keep &&
+		objcopy --only-keep-debug burn mini &&
+		objcopy -S --remove-section .gdb_index --remove-section .comment --keep-symbols=keep mini mini2 &&
+		strip --strip-all burn && xz -f mini2 &&
+		objcopy --add-section .gnu_debugdata=mini2.xz burn
+	) >/dev/null 2>&1
+	perf record -q -N -g -o mdi.data mdi/burn 300000 >/dev/null 2>&1
+	run_tool "$TMP/m" "$TMP/e" pdcollapse mdi.data
+	if [ -z "$(nm mdi/burn 2>/dev/null)" ] && grep -q ';main;top;leaf ' "$TMP/m"; then
+		ok ".gnu_debugdata: symbols of a stripped binary from its MiniDebugInfo"
+	else
+		not_ok ".gnu_debugdata" "$(grep -v '^#' "$TMP/m" | head -n 3 | tr '\n' '|')"
+	fi
+else
+	skip "xz or objcopy missing"
+fi
+
 # Kernel symbols: from kallsyms of the same kernel, or not at all.
 perf record -q -g -o k.data -a sleep 0.2 >/dev/null 2>&1
 run_tool "$TMP/k" "$TMP/e" pdcollapse --kernel k.data
