@@ -512,6 +512,7 @@ add_plt(struct pd_symbolizer *y, struct pd_dso *d, Elf *e, size_t *alloc)
 {
 	GElf_Shdr rel_sh, plt_sh, dyn_sh;
 	Elf_Scn *rel = section_by_name(e, ".rela.plt", &rel_sh), *dyn;
+	size_t nr_regular = d->nr_syms;
 	Elf_Data *rdata, *sdata, *strdata;
 	uint64_t off, ent;
 	size_t n;
@@ -556,6 +557,8 @@ add_plt(struct pd_symbolizer *y, struct pd_dso *d, Elf *e, size_t *alloc)
 			name = (const char *)strdata->d_buf + sym.st_name;
 		if (!memchr(name, '\0', strdata->d_size - (size_t)(name - (const char *)strdata->d_buf)))
 			name = "";
+		if (table_find(d->syms, nr_regular, off))
+			continue;
 		dm = y->o.no_demangle ? NULL : pd_demangle(&y->arena, name);
 		snprintf(buf, sizeof(buf), "%s@plt", dm ? dm : name);
 		if (PD_GROW(d->syms, d->nr_syms + 1, *alloc) < 0)
@@ -639,6 +642,12 @@ load_elf_fd(struct pd_symbolizer *y, struct pd_dso *d, int fd, const char *path)
 		};
 	}
 	free(ph);
+	/*
+	 * perf fixes up the symbol ends (a sizeless symbol runs to the next
+	 * one) before it adds the PLT symbols, and a symbol stretched over the
+	 * PLT then wins its lookups (as _init does in small executables).
+	 */
+	finish_table(d->syms, &d->nr_syms, false);
 	add_plt(y, d, main, &alloc);
 	finish_table(d->syms, &d->nr_syms, false);
 	d->dwfl = dwfl;		/* names point into its tables */
