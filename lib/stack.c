@@ -77,9 +77,7 @@ uint64_t pd_fold_weight(const struct pd_fold *f) { return f->nweight; }
 static inline uint64_t
 mix(uint64_t h, uint64_t v)
 {
-	h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
-	h *= 0xff51afd7ed558ccdull;
-	return h ^ (h >> 32);
+	return (h ^ v) * 0x9e3779b97f4a7c15ull + (h >> 29);
 }
 
 static int
@@ -120,12 +118,15 @@ pd_fold_add(struct pd_fold *f, const struct pd_sample *s)
 	k[1] = (uint64_t)(uintptr_t)s->comm;
 	k[2] = (f->flags & (PD_FOLD_PID | PD_FOLD_TID)) ?
 	    ((uint64_t)s->pid << 32 | ((f->flags & PD_FOLD_TID) ? s->tid : 0)) : 0;
+	h = mix(mix(mix(h, k[0]), k[1]), k[2]);
 	for (size_t i = 0; i < s->nr_frames; i++) {
-		k[3 + 2 * i] = (uint64_t)(uintptr_t)s->frames[i].dso | s->frames[i].kind;
+		uint64_t a = (uint64_t)(uintptr_t)s->frames[i].dso | s->frames[i].kind;
+
+		k[3 + 2 * i] = a;
 		k[4 + 2 * i] = s->frames[i].rel;
+		h = mix(mix(h, a), s->frames[i].rel);
 	}
-	for (size_t i = 0; i < words; i++)
-		h = mix(h, k[i]);
+	h ^= h >> 31;
 	if (2 * (f->used + 1) > f->cap && tab_grow(f) < 0)
 		return PD_E_NOMEM;
 	for (j = h & (f->cap - 1); f->tab[j].key; j = (j + 1) & (f->cap - 1)) {
