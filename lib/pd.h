@@ -228,8 +228,12 @@ enum pd_fold_flags {
 struct pd_fold *pd_fold_new(unsigned flags);
 void pd_fold_free(struct pd_fold *f);
 
-/* Add one sample (called from a pd_sample_fn). */
-int pd_fold_add(struct pd_fold *f, const struct pd_sample *s);
+/*
+ * Add one sample of session SESS (called from a pd_sample_fn).  When the
+ * chains collected grow large, they are named with SESS's symbols and merged
+ * at once, so memory stays bounded by the distinct stacks of the output.
+ */
+int pd_fold_add(struct pd_fold *f, struct pd_session *sess, const struct pd_sample *s);
 
 /*
  * Name the chains collected since the last flush with S's symbols, and merge

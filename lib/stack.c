@@ -34,6 +34,7 @@ struct pd_fold {
 	struct chain *tab;
 	size_t cap, used;
 	struct pd_arena keys;
+	size_t pending;			/* bytes of keys in the arena */
 	uint64_t *scratch;
 	size_t ascratch;
 	struct total *totals;
@@ -104,8 +105,15 @@ tab_grow(struct pd_fold *f)
 	return 0;
 }
 
+/*
+ * Distinct raw chains cost about 16 bytes a frame.  Past this much, they are
+ * named and merged into the text totals, so memory follows the number of
+ * distinct stacks in the output, not the length of the recording.
+ */
+#define PD_FOLD_PENDING_MAX	(16u << 20)
+
 int
-pd_fold_add(struct pd_fold *f, const struct pd_sample *s)
+pd_fold_add(struct pd_fold *f, struct pd_session *sess, const struct pd_sample *s)
 {
 	size_t words = 1 + 2 + 2 * s->nr_frames, j;
 	uint64_t h = 0, w = (f->flags & PD_FOLD_SAMPLES) ? 1 : s->period;
@@ -146,10 +154,13 @@ pd_fold_add(struct pd_fold *f, const struct pd_sample *s)
 		memcpy(key, k, words * 8);
 		f->tab[j] = (struct chain){ h, key, w, 1, s->comm };
 		f->used++;
+		f->pending += words * 8;
 	}
 counted:
 	f->nsamples++;
 	f->nweight += w;
+	if (f->pending > PD_FOLD_PENDING_MAX)
+		return pd_fold_flush(f, sess);
 	return PD_OK;
 }
 
@@ -324,6 +335,7 @@ pd_fold_flush(struct pd_fold *f, struct pd_session *s)
 	}
 	memset(f->tab, 0, f->cap * sizeof(*f->tab));
 	f->used = 0;
+	f->pending = 0;
 	pd_arena_release(&f->keys);
 	pd_buf_release(&tmp);
 	pd_buf_release(&comm);

@@ -42,6 +42,7 @@ static const struct tool_opt opts[] = {
 
 struct run {
 	struct pd_fold *fold;
+	struct pd_session *session;
 	struct pd_reader *r;
 	const char *event;		/* NULL: the first event; "all" */
 	long selected;			/* event index, -1 all, -2 not chosen yet */
@@ -95,7 +96,7 @@ on_sample(void *ctx, const struct pd_sample *s)
 		ru->other_event++;
 		return 0;
 	}
-	if (pd_fold_add(ru->fold, s) < 0) {
+	if (pd_fold_add(ru->fold, ru->session, s) < 0) {
 		ru->fold_error = 1;
 		return -1;
 	}
@@ -144,7 +145,7 @@ collapse_one(const char *file, struct pd_fold *fold, const struct pd_session_opt
 {
 	struct pd_reader *r = pd_reader_new();
 	struct pd_session *s = pd_session_new(so);
-	struct run ru = { fold, r, event, -2, 0, 0 };
+	struct run ru = { fold, s, r, event, -2, 0, 0 };
 	uint64_t before = pd_fold_samples(fold);
 	int rc, status = PD_EXIT_OK;
 	char names[512];
