@@ -333,7 +333,8 @@ pd_fold_flush(struct pd_fold *f, struct pd_session *s)
 				*pd_dso_user(d) = NULL;
 		}
 	}
-	memset(f->tab, 0, f->cap * sizeof(*f->tab));
+	if (f->tab)
+		memset(f->tab, 0, f->cap * sizeof(*f->tab));
 	f->used = 0;
 	f->pending = 0;
 	pd_arena_release(&f->keys);
