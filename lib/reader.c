@@ -1199,26 +1199,10 @@ inflate_chunk(struct pd_reader *r, const unsigned char *src, size_t n, uint64_t 
 		r->zpos = 0;
 	}
 	start = r->zlen;
-	while (in.pos < in.size) {
-		ZSTD_outBuffer out;
-		size_t ret;
-
-		if (r->zlen - start >= PD_MAX_INFLATE)
-			return pd_reader_set_error(r, PD_E_LIMIT, off,
-			    "compressed record inflates past %u MiB", PD_MAX_INFLATE >> 20);
-		if (r->zalloc - r->zlen < 65536 &&
-		    PD_GROW(r->zbuf, r->zlen + 262144, r->zalloc) < 0)
-			return pd_reader_set_error(r, PD_E_NOMEM, off, "out of memory");
-		out = (ZSTD_outBuffer){ r->zbuf, r->zalloc, r->zlen };
-		ret = ZSTD_decompressStream(r->zd, &out, &in);
-		r->zlen = out.pos;
-		if (ZSTD_isError(ret))
-			return pd_reader_set_error(r, PD_E_CORRUPT, off, "bad zstd data: %s",
-			    ZSTD_getErrorName(ret));
-		if (out.pos < out.size && in.pos == in.size)
-			break;
-	}
-	/* Drain what the decoder still holds for this input. */
+	/*
+	 * Until the input is used up and the decoder leaves room in the output,
+	 * which means it holds nothing more for this input.
+	 */
 	for (;;) {
 		ZSTD_outBuffer out;
 		size_t ret;
@@ -1235,7 +1219,7 @@ inflate_chunk(struct pd_reader *r, const unsigned char *src, size_t n, uint64_t 
 		if (ZSTD_isError(ret))
 			return pd_reader_set_error(r, PD_E_CORRUPT, off, "bad zstd data: %s",
 			    ZSTD_getErrorName(ret));
-		if (out.pos < out.size)
+		if (in.pos == in.size && out.pos < out.size)
 			break;
 	}
 	r->zoff = off;
