@@ -20,7 +20,7 @@
 #define PD_MAX_CALLCHAIN	4096		/* frames kept of one chain */
 #define PD_MAX_INFLATE		(64u << 20)	/* zstd output of one COMPRESSED record */
 #define PD_MAX_PIPE_RECORD	(1u << 20)	/* payload following a pipe HEADER_* */
-#define PD_MAX_ROUND_BYTES	(512u << 20)	/* records queued for ordering */
+#define PD_MAX_ROUND_BYTES	(128u << 20)	/* records queued for ordering */
 
 /* ---------------------------------------------------------------- */
 /* Bounded cursor (STYLE.md 2.3): remaining-length checks, sticky errors. */

@@ -422,7 +422,13 @@ parse_attr(struct pd_cur *c, uint32_t size, struct pd_attr *a)
 	pd_cur_take(&s, fl, 8);
 	a->flags = s.swap ? flags_from_swapped(fl) : pd_load64(fl, false);
 	pd_cur_skip(&s, 8);		/* wakeup, bp_type */
-	pd_cur_skip(&s, 16);		/* config1, config2 */
+	/*
+	 * Robustness fix: PERF_ATTR_SIZE_VER0 (64 bytes) ends after config1;
+	 * skipping config2 unconditionally made every 64-byte attr "bad".
+	 */
+	pd_cur_skip(&s, 8);		/* config1 */
+	if (s.left >= 8)
+		pd_cur_skip(&s, 8);	/* config2 */
 	if (s.left >= 8)
 		a->branch_sample_type = pd_cur_u64(&s);
 	if (s.left >= 8)
@@ -1084,7 +1090,11 @@ header_attr(struct pd_reader *r, const unsigned char *rec, size_t size, uint64_t
 	parse_attr(&c, asz, &a);
 	if ((rc = add_attr(r, &a, off)) < 0)
 		return rc;
-	while (c.left >= 8)
+	/*
+	 * Robustness fix: stop on a bad cursor too; pd_cur_u64 does not
+	 * advance one, and this loop spun forever (found by fuzzing).
+	 */
+	while (c.left >= 8 && !c.bad)
 		if ((rc = add_id(r, pd_cur_u64(&c), r->nr_attrs - 1, off)) < 0)
 			return rc;
 	return PD_OK;

@@ -327,7 +327,6 @@ do_fork(struct pd_session *s, const struct pd_record *rec)
 
 	if (c.bad)
 		return;
-	parent = thread_get(s, ppid, ptid);
 	/* A tid that is reused starts afresh (machine__process_fork_event). */
 	thread_drop(s, tid);
 	if (pid != ppid) {
@@ -342,6 +341,12 @@ do_fork(struct pd_session *s, const struct pd_record *rec)
 			old->last = 0;
 		}
 	}
+	/*
+	 * Robustness fix: the parent is looked up after the drop; a FORK
+	 * with tid == ptid freed the parent looked up before it, and read
+	 * it afterwards (heap use after free, found by fuzzing).
+	 */
+	parent = thread_get(s, ppid, ptid);
 	t = thread_get(s, pid, tid);
 	if (!t || !parent)
 		return;

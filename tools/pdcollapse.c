@@ -45,7 +45,8 @@ struct run {
 	struct pd_session *session;
 	struct pd_reader *r;
 	const char *event;		/* NULL: the first event; "all" */
-	long selected;			/* event index, -1 all, -2 not chosen yet */
+	long selected;			/* event index, -1 all, -2 not chosen yet,
+					   -3 no such event, -4 no events */
 	uint64_t other_event;		/* samples of events not folded */
 	int fold_error;
 };
@@ -77,7 +78,7 @@ choose_event(struct run *ru)
 		ru->selected = -3;	/* reported after the run */
 		return;
 	}
-	ru->selected = 0;
+	ru->selected = n ? 0 : -4;	/* -4: the input describes no event */
 	for (size_t i = 0; i < n; i++)
 		if (!pd_reader_event(ru->r, i)->is_dummy) {
 			ru->selected = (long)i;
