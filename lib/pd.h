@@ -255,4 +255,100 @@ uint64_t pd_fold_weight(const struct pd_fold *f);
  */
 int pd_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 
+/*
+ * pdflame: folded stacks in, one self-contained interactive SVG out.
+ *
+ * Lines are "frame;frame;...;leaf COUNT", or "... COUNT1 COUNT2" for a
+ * differential graph (widths from COUNT2, colours from COUNT2 - COUNT1), as
+ * flamegraph.pl reads them; see pd-formats(5).  Counts are unsigned 64-bit
+ * integers.  Comment lines ("#..."), blank lines and CR before LF are
+ * skipped; any other line that does not parse is counted in the stats, never
+ * dropped silently.  The SVG is well-formed XML for any input bytes, and the
+ * same input and options always give the same bytes.
+ */
+struct pd_flame;
+
+struct pd_flame_opts {
+	const char *title;		/* NULL: "Flame Graph", "Icicle Graph"... */
+	const char *subtitle;		/* NULL or "": none */
+	const char *nametype;		/* "Function:" */
+	const char *countname;		/* "samples" */
+	const char *fonttype;		/* "Verdana" */
+	const char *colors;		/* palette name, see pd_flame_palette_ok */
+	const char *bgcolors;		/* yellow|blue|green|grey|#rrggbb, NULL: by palette */
+	const char *notes;		/* an XML comment, or NULL */
+	unsigned width;			/* image width, px (1200) */
+	unsigned height;		/* frame height, px (16) */
+	double fontsize;		/* px (12) */
+	double minwidth;		/* px, or percent of the total with minwidth_pct (0.1) */
+	int minwidth_pct;
+	uint64_t total;			/* 0, or the total to scale to when larger */
+	double factor;			/* displayed counts are multiplied by it (1) */
+	int hash;			/* colours from a name hash weighted to early chars */
+	int reverse;			/* reverse each stack: merge from the leaves */
+	int inverted;			/* icicle graph: root at the top */
+	int flamechart;			/* keep input order, merge equal neighbours only */
+	int negate;			/* swap the differential hues */
+};
+
+/* Fill O with flamegraph.pl's defaults.  The strings are not copied by pd_flame_new. */
+void pd_flame_opts_init(struct pd_flame_opts *o);
+
+/* Whether NAME is a --colors palette, and whether S is a --bgcolors value. */
+int pd_flame_palette_ok(const char *name);
+int pd_flame_bgcolor_ok(const char *s);
+
+#define PD_FLAME_BAD_KEEP 8
+
+/* What the reader saw; the bad_line[] numbers are those of the last pd_flame_read. */
+struct pd_flame_stats {
+	uint64_t lines;			/* lines read */
+	uint64_t stacks;		/* lines merged into the graph */
+	uint64_t comments;		/* "#" lines */
+	uint64_t blank;			/* empty or white-space-only lines */
+	uint64_t bad;			/* lines that could not be read */
+	uint64_t bad_line[PD_FLAME_BAD_KEEP];	/* their 1-based numbers, first ones */
+	size_t nr_bad_line;
+	uint64_t total;			/* sum of the (second) counts */
+	uint64_t total_old;		/* sum of the first counts of a differential */
+	int diff;			/* some line had two counts */
+	/* Filled by pd_flame_write: */
+	uint64_t frames;		/* frames of the merged graph, the root excluded */
+	uint64_t drawn;			/* of which drawn */
+	uint64_t omitted;		/* of which narrower than minwidth, in ... */
+	uint64_t omitted_elems;		/* ... this many "N frames omitted" elements */
+	uint64_t omitted_inline;	/* ... or counted on this many parents' tooltips */
+	int total_ignored;		/* opts.total was smaller than the sum */
+};
+
+/* A graph with no stacks yet, or NULL when out of memory.  O must outlive it. */
+struct pd_flame *pd_flame_new(const struct pd_flame_opts *o);
+void pd_flame_free(struct pd_flame *f);
+
+/*
+ * Merge one line (LEN bytes, without its "\n"; a trailing "\r" is dropped).
+ * Returns PD_OK, or PD_E_NOMEM / PD_E_LIMIT (more than 4 billion frames);
+ * a line that does not parse is counted, not an error.
+ */
+int pd_flame_add_line(struct pd_flame *f, const char *line, size_t len);
+
+/* Read IN to its end, line by line.  PD_OK, PD_E_IO (errno is set) or PD_E_NOMEM. */
+int pd_flame_read(struct pd_flame *f, FILE *in);
+
+const struct pd_flame_stats *pd_flame_stats(const struct pd_flame *f);
+
+/*
+ * Consistent colours (flamegraph.pl --cp): read "name->rgb(r,g,b)" lines,
+ * whose colours then win over computed ones; after pd_flame_write, write
+ * every colour used or read, sorted by name.  Malformed lines are skipped.
+ */
+int pd_flame_palette_read(struct pd_flame *f, FILE *in);
+int pd_flame_palette_write(const struct pd_flame *f, FILE *out);
+
+/*
+ * Lay out the graph and write the SVG to OUT.  With no counts it writes
+ * flamegraph.pl's error SVG and returns PD_END.  PD_E_IO on a write error.
+ */
+int pd_flame_write(struct pd_flame *f, FILE *out);
+
 #endif
