@@ -975,7 +975,8 @@ open_dir(struct pd_reader *r, const char *path)
 		snprintf(r->dir_files[r->nr_dir_files++], strlen(path) + strlen(n) + 2, "%s/%s", path, n);
 	}
 	closedir(dir);
-	qsort(r->dir_files, r->nr_dir_files, sizeof(*r->dir_files), name_cmp);
+	if (r->nr_dir_files)
+		qsort(r->dir_files, r->nr_dir_files, sizeof(*r->dir_files), name_cmp);
 	snprintf(sub, sizeof(sub), "%s/data", path);
 	close(r->fd);
 	r->fd = open(sub, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);

@@ -28,7 +28,7 @@ agree() {
 if ${CXX:-c++} -O2 -g -fno-omit-frame-pointer -o cxx "$D/cxx.cc" 2>/dev/null; then
 	perf record -q -g -o cxx.data ./cxx 3000000 >/dev/null 2>&1
 	agree "C++" cxx.data
-	grep -q 'shapes::Area<long>::operator;' "$TMP/ours" && ok "C++: names demangled and tidied" ||
+	grep -q 'shapes::Area<long>::operator[; ]' "$TMP/ours" && ok "C++: names demangled and tidied" ||
 		not_ok "C++: no 'shapes::Area<long>::operator' frame" "$(sed -n 2p "$TMP/ours")"
 	run_tool "$TMP/raw" "$TMP/e" pdcollapse --no-demangle cxx.data
 	grep -q '_ZNK6shapes4AreaIlEclEl' "$TMP/raw" && ok "--no-demangle keeps mangled names" ||
