@@ -117,3 +117,36 @@ agreement() {
 		printf "%d\n", int(1000 * m / t)
 	}' "$1" "$2"
 }
+
+# option_drift TOOL MIN: the option table is the one source of truth.
+# --list-options lists at least MIN options, every long option is in
+# man/TOOL.1 and in the bash, zsh and fish completions, and the man pages
+# are lint-clean.
+option_drift() {
+	_tool=$1
+	run_tool "$TMP/opts" "$TMP/err" "$_tool" --list-options
+	if [ "$rc" -eq 0 ] && [ "$(wc -l <"$TMP/opts")" -ge "$2" ]; then
+		ok "$_tool --list-options lists the options"
+	else
+		not_ok "$_tool --list-options" "rc $rc"
+	fi
+	_missing=
+	while IFS='	' read -r _long _short _kind _help; do
+		grep -q -- "Fl \\\\-$(echo "$_long" | sed 's/-/\\\\-/g')" "$PD_SRC/man/$_tool.1" ||
+			_missing="$_missing man:--$_long"
+		grep -q -- "--$_long" "$PD_BIN/completions/pd.bash" || _missing="$_missing bash:--$_long"
+		grep -q -- "--$_long" "$PD_BIN/completions/_pd" || _missing="$_missing zsh:--$_long"
+		grep -q -- "-c $_tool -l $_long" "$PD_BIN/completions/pd.fish" || _missing="$_missing fish:--$_long"
+	done <"$TMP/opts"
+	if [ -z "$_missing" ]; then
+		ok "$_tool: every option is in the man page and the completions"
+	else
+		not_ok "$_tool: options missing" "$_missing"
+	fi
+	if command -v mandoc >/dev/null; then
+		check "$_tool.1 and pd-formats.5 are lint-clean" \
+		    mandoc -Tlint -Wwarning "$PD_SRC/man/$_tool.1" "$PD_SRC/man/pd-formats.5"
+	else
+		skip "mandoc is not installed"
+	fi
+}

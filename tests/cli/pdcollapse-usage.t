@@ -45,26 +45,10 @@ expect_exit 2 "empty file: exit 2" pdcollapse "$TMP/empty.data"
 expect_exit 2 "a directory without data: exit 2" pdcollapse "$TMP"
 expect_exit 2 "empty stdin: exit 2" pdcollapse - </dev/null
 
-# The option table is the one source: every long option is in the man page
-# and in every completion.
-run_tool "$TMP/opts" "$TMP/err" pdcollapse --list-options
-[ "$rc" -eq 0 ] && [ "$(wc -l <"$TMP/opts")" -ge 15 ] && ok "--list-options lists the options" || not_ok "--list-options" "rc $rc"
-missing=
-while IFS='	' read -r long short kind help; do
-	grep -q -- "Fl \\\\-$(echo "$long" | sed 's/-/\\\\-/g')" "$PD_SRC/man/pdcollapse.1" || missing="$missing man:--$long"
-	grep -q -- "--$long" "$PD_BIN/completions/pd.bash" || missing="$missing bash:--$long"
-	grep -q -- "--$long" "$PD_BIN/completions/_pd" || missing="$missing zsh:--$long"
-	grep -q -- "-l $long" "$PD_BIN/completions/pd.fish" || missing="$missing fish:--$long"
-done <"$TMP/opts"
-[ -z "$missing" ] && ok "every option is in the man page and the completions" || not_ok "options missing" "$missing"
+option_drift pdcollapse 15
 check "bash completion parses" bash -n "$PD_BIN/completions/pd.bash"
 if command -v zsh >/dev/null; then check "zsh completion parses" zsh -n "$PD_BIN/completions/_pd"; else skip "zsh is not installed"; fi
 if command -v fish >/dev/null; then check "fish completion parses" fish --no-execute "$PD_BIN/completions/pd.fish"; else skip "fish is not installed"; fi
-if command -v mandoc >/dev/null; then
-	check "man pages are lint-clean" mandoc -Tlint -Wwarning "$PD_SRC/man/pdcollapse.1" "$PD_SRC/man/pd-formats.5"
-else
-	skip "mandoc is not installed"
-fi
 
 # Output is deterministic and locale-independent.
 fx=$PD_SRC/tests/data/fp.data

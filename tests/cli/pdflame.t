@@ -55,22 +55,7 @@ ROWS
 expect_exit 2 "an option without its argument: exit 2" pdflame --title
 grep -q 'needs an argument' "$TMP/err" && ok "says the option needs an argument" || not_ok "needs an argument" "$(cat "$TMP/err")"
 
-# The option table is the one source: man page and completions follow it.
-run_tool "$TMP/opts" "$TMP/err" pdflame --list-options
-[ "$rc" -eq 0 ] && [ "$(wc -l <"$TMP/opts")" -ge 21 ] && ok "--list-options lists the options" || not_ok "--list-options" "rc $rc"
-missing=
-while IFS='	' read -r long short kind help; do
-	grep -q -- "Fl \\\\-$(echo "$long" | sed 's/-/\\\\-/g')" "$PD_SRC/man/pdflame.1" || missing="$missing man:--$long"
-	grep -q -- "--$long" "$PD_BIN/completions/pd.bash" || missing="$missing bash:--$long"
-	grep -q -- "--$long" "$PD_BIN/completions/_pd" || missing="$missing zsh:--$long"
-	grep -q -- "-c pdflame -l $long" "$PD_BIN/completions/pd.fish" || missing="$missing fish:--$long"
-done <"$TMP/opts"
-[ -z "$missing" ] && ok "every option is in the man page and the completions" || not_ok "options missing" "$missing"
-if command -v mandoc >/dev/null; then
-	check "pdflame.1 and pd-formats.5 are lint-clean" mandoc -Tlint -Wwarning "$PD_SRC/man/pdflame.1" "$PD_SRC/man/pd-formats.5"
-else
-	skip "mandoc is not installed"
-fi
+option_drift pdflame 21
 
 # A plain graph.
 expect_exit 0 "simple input: exit 0" pdflame "$D/simple.folded"
