@@ -200,13 +200,24 @@ unknown_name(struct pd_buf *b, const struct pd_frame *fr, unsigned flags)
 {
 	const char *base = "unknown";
 
+	size_t len = strlen(base);
+
 	if (fr->dso) {
 		const char *n = pd_dso_name(fr->dso), *sl = strrchr(n, '/');
 
 		base = sl ? sl + 1 : n;
+		len = strlen(base);
+		/* perf names a file unlinked while mapped "path (deleted)". */
+		if (len > 10 && !strcmp(base + len - 10, " (deleted)"))
+			len -= 10;
 	}
 	pd_buf_addstr(b, "[");
-	tidy(b, base);
+	{
+		char *tmp = strndup(base, len);
+
+		tidy(b, tmp ? tmp : "?");
+		free(tmp);
+	}
 	if (flags & PD_FOLD_ADDRS)
 		/* perf script prints DSO-relative addresses for user frames. */
 		pd_buf_addf(b, " <%llx>", (unsigned long long)(fr->dso && fr->kind != PD_FRAME_KERNEL ?

@@ -290,8 +290,12 @@ sym_cmp(const void *pa, const void *pb)
 
 	if (a->start != b->start)
 		return a->start < b->start ? -1 : 1;
-	/* Deterministic order among equals; the best is chosen below. */
-	return strcmp(a->name, b->name);
+	/*
+	 * Among symbols at one address, the order they were read in, as in
+	 * perf's tree: when choose_best_symbol finds no difference, the first
+	 * one read wins (__x64_sys_vfork over __ia32_sys_vfork).
+	 */
+	return a->seq < b->seq ? -1 : a->seq > b->seq;
 }
 
 static void
@@ -301,16 +305,15 @@ finish_table(struct pd_sym *syms, size_t *nr, bool kallsyms)
 
 	if (!n)
 		return;
+	for (size_t i = 0; i < n; i++)
+		syms[i].seq = (uint32_t)i;
 	qsort(syms, n, sizeof(*syms), sym_cmp);
-	for (size_t i = 0; i < n; i++) {
-		if (k && syms[k - 1].start == syms[i].start) {
-			if (!better(&syms[k - 1], &syms[i]))
-				syms[k - 1] = syms[i];
-			continue;
-		}
-		syms[k++] = syms[i];
-	}
-	for (size_t i = 0; i + 1 < k; i++) {
+	/*
+	 * perf fixes the ends first and drops duplicates after: of several
+	 * sizeless symbols at one address only the last gets a size, and a
+	 * sized symbol wins (__x64_sys_vfork over __ia32_sys_vfork).
+	 */
+	for (size_t i = 0; i + 1 < n; i++) {
 		struct pd_sym *p = &syms[i], *c = &syms[i + 1];
 
 		if (p->end == p->start) {
@@ -322,8 +325,16 @@ finish_table(struct pd_sym *syms, size_t *nr, bool kallsyms)
 				p->end = c->start;
 		}
 	}
-	if (syms[k - 1].end == syms[k - 1].start)
-		syms[k - 1].end = ((syms[k - 1].start + 4095) & ~4095ull) + 4096;
+	if (syms[n - 1].end == syms[n - 1].start)
+		syms[n - 1].end = ((syms[n - 1].start + 4095) & ~4095ull) + 4096;
+	for (size_t i = 0; i < n; i++) {
+		if (k && syms[k - 1].start == syms[i].start) {
+			if (!better(&syms[k - 1], &syms[i]))
+				syms[k - 1] = syms[i];
+			continue;
+		}
+		syms[k++] = syms[i];
+	}
 	if (kallsyms)
 		for (size_t i = 0; i < k; i++)
 			syms[i].user = NULL;

@@ -15,6 +15,7 @@ struct pd_sym {
 	const char *name;		/* as in the symbol table */
 	const char *dname;		/* demangled, or name; NULL until asked */
 	void *user;			/* a cache slot for the folder */
+	uint32_t seq;			/* order in the table read: ties keep the first */
 	uint8_t binding;
 };
 

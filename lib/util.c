@@ -224,9 +224,10 @@ pd_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 
 /*
  * C++ (Itanium ABI) and Rust (legacy "_ZN...17h<hash>E" and v0 "_R") names,
- * through libiberty as perf does with DMGL_PARAMS | DMGL_ANSI.  libiberty
- * drops the Rust legacy hash unless DMGL_VERBOSE is given, as perf's own
- * rust_demangle_sym does.
+ * through libiberty as perf 6.1 does by default: without DMGL_PARAMS, so no
+ * argument lists and no return types of template functions ("void
+ * std::sort<...>(...)" is "std::sort<...>").  libiberty drops the Rust
+ * legacy hash unless DMGL_VERBOSE is given, as perf's rust_demangle_sym does.
  */
 char *
 pd_demangle(struct pd_arena *a, const char *name)
@@ -235,9 +236,9 @@ pd_demangle(struct pd_arena *a, const char *name)
 
 	if (name[0] != '_' || (name[1] != 'Z' && name[1] != 'R'))
 		return NULL;
-	d = cplus_demangle(name, DMGL_PARAMS | DMGL_ANSI | DMGL_AUTO);
+	d = cplus_demangle(name, DMGL_AUTO);
 	if (!d && name[1] == 'R')
-		d = cplus_demangle(name, DMGL_PARAMS | DMGL_ANSI | DMGL_RUST);
+		d = cplus_demangle(name, DMGL_RUST);
 	if (!d)
 		return NULL;
 	r = pd_arena_strdup(a, d);

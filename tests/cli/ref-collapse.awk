@@ -32,6 +32,19 @@ function tidy(f,    p, q) {
 	gsub(/["']/, "", f)
 	return f
 }
+# The DSO is the last balanced (...) group of a frame line; " (deleted)" is
+# dropped from it, as pdcollapse does.
+function split_frame(l,    i, depth, c) {
+	depth = 0
+	for (i = length(l); i > 0; i--) {
+		c = substr(l, i, 1)
+		if (c == ")") depth++
+		else if (c == "(" && --depth == 0) break
+	}
+	fsym = substr(l, 1, i - 2)
+	fdso = substr(l, i + 1, length(l) - i - 1)
+	sub(/ \(deleted\)$/, "", fdso)
+}
 function name(sym, dso,    b) {
 	sub(/\+0x[0-9a-f]+$/, "", sym)
 	if (sym == "[unknown]") {
@@ -40,10 +53,10 @@ function name(sym, dso,    b) {
 	}
 	return tidy(sym)
 }
-/^[^\t]/ && /[0-9]+\/[0-9]+/ {
+/^[^\t]/ && /-?[0-9]+\/-?[0-9]+/ {
 	flush()
 	# "comm pid/tid event: [ip sym (dso)]"; the comm may contain spaces.
-	if (match($0, / +[0-9]+\/[0-9]+ +/) == 0) next
+	if (match($0, / +-?[0-9]+\/-?[0-9]+ +/) == 0) next
 	comm = substr($0, 1, RSTART - 1)
 	sub(/^ +/, "", comm)
 	gsub(/ /, "_", comm)
@@ -54,18 +67,16 @@ function name(sym, dso,    b) {
 		sub(/^ +/, "", fl)
 		ip = fl; sub(/ .*/, "", ip)
 		fl = substr(fl, length(ip) + 2)
-		d = fl; sub(/.* \(/, "", d); sub(/\)$/, "", d)
-		s = fl; sub(/ \([^(]*\)$/, "", s)
-		fr[++nf] = name(s, d)
+		split_frame(fl)
+		fr[++nf] = name(fsym, fdso)
 	}
 	next
 }
 /^\t+ *[0-9a-f]+ / {
 	l = $0
 	sub(/^\t+ *[0-9a-f]+ /, "", l)
-	d = l; sub(/.* \(/, "", d); sub(/\)$/, "", d)
-	s = l; sub(/ \([^(]*\)$/, "", s)
-	fr[++nf] = name(s, d)
+	split_frame(l)
+	fr[++nf] = name(fsym, fdso)
 	next
 }
 /^$/ { flush() }
