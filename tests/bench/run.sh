@@ -5,6 +5,7 @@
 #
 #   BENCH_DIR        where recordings go (default: build/bench)
 #   BENCH_QUICK=1    skip the 500 MB recording
+#   BENCH_RUNS       hyperfine runs per command (default 5)
 #   STACKCOLLAPSE    path to stackcollapse-perf.pl (default: from PATH)
 #   INFERNO_COLLAPSE path to inferno-collapse-perf (default: from PATH)
 set -eu
@@ -51,7 +52,7 @@ set -- -n pdcollapse "$bin/pdcollapse small.data" \
        -n 'perf script' "perf script -i small.data"
 [ -n "$sc" ] && set -- "$@" -n 'perf script | stackcollapse-perf.pl' "perf script -i small.data | $sc"
 [ -n "$ic" ] && set -- "$@" -n 'perf script | inferno-collapse-perf' "perf script -i small.data | $ic"
-hyperfine --warmup 1 --runs 5 --export-json hyperfine.json --output=null "$@" >&2
+hyperfine --warmup 1 --runs "${BENCH_RUNS:-5}" --export-json hyperfine.json --output=null "$@" >&2
 
 mean() {
 	awk -v n="$1" '
