@@ -351,4 +351,88 @@ int pd_flame_palette_write(const struct pd_flame *f, FILE *out);
  */
 int pd_flame_write(struct pd_flame *f, FILE *out);
 
+/*
+ * pdrecord: sample with perf_event_open(2) and write perf.data that perf 6.1
+ * reads, in file form (header rewritten at the end) or pipe form.
+ *
+ * Use: pd_record_new, pd_record_open (opens the events and their ring
+ * buffers; a forked command must be stopped before its exec), then
+ * pd_record_start (writes the header and the synthesized records, and
+ * enables the events, except for a forked command, which its exec enables),
+ * pd_record_poll until done, pd_record_finish, pd_record_free.  Nothing is
+ * printed: fallbacks are reported through the note callback, errors through
+ * pd_record_errmsg.  (struct pd_record is the reader's record, hence the
+ * handle's name.)
+ */
+struct pd_recorder;
+
+enum pd_record_force {
+	PD_RECORD_FORCE_HW = 1u << 0,		/* act as if hardware events were missing */
+	PD_RECORD_FORCE_KERNEL = 1u << 1,	/* act as if kernel sampling were forbidden */
+	PD_RECORD_FORCE_PERM = 1u << 2,		/* act as if perf_event_open were forbidden */
+};
+
+struct pd_record_opts {
+	const char *events;		/* "cycles,task-clock:u"; NULL: "cycles" */
+	uint64_t freq;			/* samples a second, or 0 to use period */
+	uint64_t period;		/* events between samples (freq == 0) */
+	int callgraph;			/* frame-pointer call chains */
+	int system_wide;		/* every CPU, every task (-a) */
+	int no_inherit;			/* a forked command only, not its children */
+	const int32_t *pids;		/* processes to attach to (-p), or NULL */
+	size_t nr_pids;
+	int32_t child;			/* a forked command that will exec, or 0 */
+	unsigned force;			/* enum pd_record_force, for tests */
+	size_t mmap_pages;		/* data pages of each ring (power of 2), 0: 128 */
+	int argc;			/* the command line for the CMDLINE feature */
+	char **argv;
+	void (*note)(void *ctx, const char *msg);	/* fallbacks taken, or NULL */
+	void *note_ctx;
+};
+
+struct pd_record_stats {
+	uint64_t samples;		/* SAMPLE records written */
+	uint64_t lost;			/* events the kernel lost (LOST records, kept) */
+	uint64_t rounds;		/* FINISHED_ROUND records written */
+};
+
+/* A recorder with no events yet.  NULL only when out of memory. */
+struct pd_recorder *pd_record_new(void);
+void pd_record_free(struct pd_recorder *r);
+
+/* Whether NAME (with optional :u, :k, :uk) is an event pd_record_open knows. */
+int pd_record_event_ok(const char *name);
+
+/*
+ * Open the events of O (copied; its pointers must outlive R) and map their
+ * ring buffers.  Unavailable hardware events become cpu-clock and forbidden
+ * kernel sampling becomes user-only, each with a note.  PD_E_USAGE when not
+ * permitted at all or for bad events, PD_E_IO for other kernel refusals.
+ */
+int pd_record_open(struct pd_recorder *r, const struct pd_record_opts *o);
+
+/*
+ * Write the file header (FILE mode, OUT_FD must be seekable) or the pipe
+ * header, attrs and features (PIPE_MODE), then the synthesized kernel map
+ * and existing tasks, and enable the events.
+ */
+int pd_record_start(struct pd_recorder *r, int out_fd, int pipe_mode);
+
+/*
+ * Wait up to TIMEOUT_MS for data, and copy what the rings hold.  PD_OK,
+ * PD_END when every attached thread has ended, or an error (PD_E_IO on a
+ * write error).
+ */
+int pd_record_poll(struct pd_recorder *r, int timeout_ms);
+
+/*
+ * Disable the events, copy the rest, and in file mode write the features
+ * and rewrite the header with the data size.
+ */
+int pd_record_finish(struct pd_recorder *r);
+
+/* The last error as one line, or "". */
+const char *pd_record_errmsg(const struct pd_recorder *r);
+const struct pd_record_stats *pd_record_stats(const struct pd_recorder *r);
+
 #endif

@@ -639,7 +639,8 @@ parse_feature(struct pd_reader *r, unsigned bit, struct pd_cur *c, uint64_t off)
 		r->comp_mmap_len = pd_cur_u32(c);
 		break;
 	default:
-		if (bit >= HEADER_LAST_FEATURE)
+		/* 32 (HEADER_LAST_FEATURE) ends the pipe-mode features: not unknown. */
+		if (bit > HEADER_LAST_FEATURE)
 			r->stats.unknown_features++;
 		break;
 	}

@@ -1,0 +1,1457 @@
+/*
+ * record.c - the sampler behind pdrecord: perf_event_open(2) events, one
+ * ring buffer per event fd, drained into a perf.data stream (file or pipe
+ * form) that perf 6.1 reads without a warning.
+ *
+ * The layout and the attr choices follow FORMAT-NOTES.md section 8: attr
+ * size 128 (PERF_ATTR_SIZE_VER7; perf 6.1 refuses bigger ones in file mode),
+ * sample_id_all with a sample_type that every event shares, side-band bits
+ * (mmap, mmap2, comm, comm_exec, task) on the first event only, and the
+ * synthesized records (kernel map, existing tasks) before the ring data,
+ * with a zeroed sample_id trailer so perf delivers them first.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "pd-internal.h"
+
+/*
+ * perf_event_attr as PERF_ATTR_SIZE_VER7 lays it out (include/uapi/linux/
+ * perf_event.h).  Our own copy: the system header may be newer, and a
+ * VER8 attr (136 bytes) in the file makes perf 6.1 reject it.
+ */
+struct rec_attr {
+	uint32_t type;
+	uint32_t size;
+	uint64_t config;
+	uint64_t sample;		/* sample_period or sample_freq */
+	uint64_t sample_type;
+	uint64_t read_format;
+	uint64_t flags;
+	uint32_t wakeup;
+	uint32_t bp_type;
+	uint64_t config1;
+	uint64_t config2;
+	uint64_t branch_sample_type;
+	uint64_t sample_regs_user;
+	uint32_t sample_stack_user;
+	int32_t clockid;
+	uint64_t sample_regs_intr;
+	uint32_t aux_watermark;
+	uint16_t sample_max_stack;
+	uint16_t reserved2;
+	uint32_t aux_sample_size;
+	uint32_t reserved3;
+	uint64_t sig_data;
+};
+_Static_assert(sizeof(struct rec_attr) == 128, "perf_event_attr VER7 is 128 bytes");
+
+/* Flag bits of perf_event_attr (the bit-field word at offset 40). */
+#define F_DISABLED		(1ull << 0)
+#define F_INHERIT		(1ull << 1)
+#define F_EXCL_KERNEL		(1ull << 5)
+#define F_EXCL_HV		(1ull << 6)
+#define F_MMAP			(1ull << 8)
+#define F_COMM			(1ull << 9)
+#define F_FREQ			(1ull << 10)
+#define F_ENABLE_ON_EXEC	(1ull << 12)
+#define F_TASK			(1ull << 13)
+#define F_SAMPLE_ID_ALL		(1ull << 18)
+#define F_MMAP2			(1ull << 23)
+#define F_COMM_EXEC		(1ull << 24)
+
+/* ioctls and flags of include/uapi/linux/perf_event.h. */
+#define REC_IOC_ENABLE		_IO('$', 0)
+#define REC_IOC_DISABLE		_IO('$', 1)
+#define REC_IOC_ID		_IOR('$', 7, uint64_t *)
+#define REC_FLAG_FD_CLOEXEC	(1ul << 3)
+
+/* struct perf_event_mmap_page: data_head and data_tail offsets. */
+#define MMAP_DATA_HEAD		1024
+#define MMAP_DATA_TAIL		1032
+
+#define TYPE_HARDWARE	0
+#define TYPE_SOFTWARE	1
+#define SW_CPU_CLOCK	0
+
+#define OUT_FLUSH	(1u << 20)
+#define PAD8(x)		(((x) + 7) & ~(size_t)7)
+
+struct rec_event {
+	struct rec_attr attr;
+	char name[64];
+	uint64_t *ids;
+	size_t nr_ids, alloc_ids;
+};
+
+struct rec_fd {
+	int fd;
+	size_t ev;
+	unsigned char *base;		/* the mmap'd ring, or NULL */
+};
+
+struct rec_dso {
+	char *name;
+	bool kernel;
+};
+
+struct pd_recorder {
+	struct pd_record_opts o;
+	struct rec_event *ev;
+	size_t nr_ev;
+	struct rec_fd *fds;
+	size_t nr_fds, alloc_fds;
+	struct pollfd *pfd;
+	size_t page, ring_len;		/* ring data bytes (a power of 2) */
+	int32_t *cpus;
+	size_t nr_cpus;
+	bool kernel_ok;			/* some event samples the kernel */
+	uint64_t ktext, ketext;
+
+	int out;
+	bool pipe, started, failed;
+	uint64_t data_off, data_size, hdr_ids_off;
+	struct pd_buf obuf;
+	unsigned char *scratch;
+	size_t scratch_len;
+
+	struct rec_dso *dsos;
+	size_t nr_dsos, alloc_dsos;
+	uint64_t first_time, last_time;
+	struct pd_record_stats st;
+	struct pd_buf err;
+};
+
+/* ---------------------------------------------------------------- */
+/* Messages. */
+
+static void rec_note(struct pd_recorder *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int rec_error(struct pd_recorder *r, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void
+rec_note(struct pd_recorder *r, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	if (!r->o.note)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	r->o.note(r->o.note_ctx, msg);
+}
+
+static int
+rec_error(struct pd_recorder *r, int code, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (r->failed)
+		return code;
+	r->failed = true;
+	pd_buf_reset(&r->err);
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n >= 0 && pd_buf_grow(&r->err, (size_t)n) == 0) {
+		va_start(ap, fmt);
+		vsnprintf(r->err.buf, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+		r->err.len = (size_t)n;
+	}
+	return code;
+}
+
+const char *
+pd_record_errmsg(const struct pd_recorder *r)
+{
+	return r->err.buf;
+}
+
+const struct pd_record_stats *
+pd_record_stats(const struct pd_recorder *r)
+{
+	return &r->st;
+}
+
+/* ---------------------------------------------------------------- */
+/* Small file helpers. */
+
+/* The first line of PATH into BUF, without its newline; -1 when unreadable. */
+static int
+read_line(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "re");
+	size_t n;
+
+	if (!f)
+		return -1;
+	if (!fgets(buf, (int)len, f)) {
+		fclose(f);
+		return -1;
+	}
+	fclose(f);
+	n = strlen(buf);
+	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		buf[--n] = '\0';
+	return 0;
+}
+
+/* The value of "KEY<spaces>: value" in /proc/cpuinfo or /proc/meminfo. */
+static int
+proc_field(const char *path, const char *key, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "re");
+	char line[512];
+	size_t k = strlen(key);
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		char *p;
+
+		if (strncmp(line, key, k) || (line[k] != ' ' && line[k] != '\t' && line[k] != ':'))
+			continue;
+		p = strchr(line, ':');
+		if (!p)
+			continue;
+		p++;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		snprintf(buf, len, "%s", p);
+		p = strchr(buf, '\n');
+		if (p)
+			*p = '\0';
+		fclose(f);
+		return 0;
+	}
+	fclose(f);
+	return -1;
+}
+
+/* Online CPUs from a "0-3,5" list. */
+static int
+parse_cpus(struct pd_recorder *r)
+{
+	char buf[4096], *p;
+	size_t alloc = 0;
+
+	if (read_line("/sys/devices/system/cpu/online", buf, sizeof(buf)) < 0)
+		snprintf(buf, sizeof(buf), "0-%ld", sysconf(_SC_NPROCESSORS_ONLN) - 1);
+	p = buf;
+	while (*p) {
+		char *end;
+		long a = strtol(p, &end, 10), b = a;
+
+		if (end == p)
+			break;
+		if (*end == '-')
+			b = strtol(end + 1, &end, 10);
+		for (long c = a; c <= b && c < 65536; c++) {
+			if (PD_GROW(r->cpus, r->nr_cpus + 1, alloc) < 0)
+				return PD_E_NOMEM;
+			r->cpus[r->nr_cpus++] = (int32_t)c;
+		}
+		p = *end == ',' ? end + 1 : end;
+		if (*end != ',')
+			break;
+	}
+	if (!r->nr_cpus)
+		return rec_error(r, PD_E_IO, "cannot read the list of online CPUs");
+	return PD_OK;
+}
+
+/* ---------------------------------------------------------------- */
+/* Events. */
+
+static const struct {
+	const char *name;
+	uint32_t type;
+	uint64_t config;
+} event_names[] = {
+	{ "cycles", TYPE_HARDWARE, 0 }, { "cpu-cycles", TYPE_HARDWARE, 0 },
+	{ "instructions", TYPE_HARDWARE, 1 },
+	{ "cache-references", TYPE_HARDWARE, 2 }, { "cache-misses", TYPE_HARDWARE, 3 },
+	{ "branches", TYPE_HARDWARE, 4 }, { "branch-instructions", TYPE_HARDWARE, 4 },
+	{ "branch-misses", TYPE_HARDWARE, 5 },
+	{ "cpu-clock", TYPE_SOFTWARE, 0 }, { "task-clock", TYPE_SOFTWARE, 1 },
+	{ "page-faults", TYPE_SOFTWARE, 2 }, { "faults", TYPE_SOFTWARE, 2 },
+	{ "context-switches", TYPE_SOFTWARE, 3 }, { "cs", TYPE_SOFTWARE, 3 },
+};
+
+int
+pd_record_event_ok(const char *name)
+{
+	size_t n = strcspn(name, ":");
+
+	for (size_t i = 0; i < sizeof(event_names) / sizeof(event_names[0]); i++)
+		if (strlen(event_names[i].name) == n && !strncmp(event_names[i].name, name, n))
+			return name[n] == '\0' || strspn(name + n + 1, "uk") == strlen(name + n + 1);
+	return 0;
+}
+
+static int
+add_event(struct pd_recorder *r, const char *spec, size_t len, size_t *alloc)
+{
+	struct rec_event *e;
+	char name[64];
+	size_t n;
+	const char *mods;
+	bool u = false, k = false;
+
+	if (len == 0 || len >= sizeof(name))
+		return rec_error(r, PD_E_USAGE, "bad event '%.*s'", (int)len, spec);
+	memcpy(name, spec, len);
+	name[len] = '\0';
+	if (!pd_record_event_ok(name))
+		return rec_error(r, PD_E_USAGE, "unknown event '%s'", name);
+	if (PD_GROW(r->ev, r->nr_ev + 1, *alloc) < 0)
+		return PD_E_NOMEM;
+	e = &r->ev[r->nr_ev++];
+	memset(e, 0, sizeof(*e));
+	n = strcspn(name, ":");
+	mods = name[n] ? name + n + 1 : "";
+	u = strchr(mods, 'u') != NULL;
+	k = strchr(mods, 'k') != NULL;
+	for (size_t i = 0; i < sizeof(event_names) / sizeof(event_names[0]); i++)
+		if (strlen(event_names[i].name) == n && !strncmp(event_names[i].name, name, n)) {
+			e->attr.type = event_names[i].type;
+			e->attr.config = event_names[i].config;
+		}
+	snprintf(e->name, sizeof(e->name), "%s", name);
+	e->attr.size = sizeof(struct rec_attr);
+	if (u && !k)
+		e->attr.flags |= F_EXCL_KERNEL | F_EXCL_HV;
+	else if (k && !u)
+		e->attr.flags |= 1ull << 4;	/* exclude_user */
+	return PD_OK;
+}
+
+static void
+setup_attr(struct pd_recorder *r, struct rec_event *e, bool first)
+{
+	struct rec_attr *a = &e->attr;
+
+	a->sample_type = PERF_SAMPLE_IDENTIFIER | PERF_SAMPLE_IP | PERF_SAMPLE_TID |
+	    PERF_SAMPLE_TIME | PERF_SAMPLE_PERIOD;
+	if (r->o.callgraph)
+		a->sample_type |= PERF_SAMPLE_CALLCHAIN;
+	if (r->o.system_wide)
+		a->sample_type |= PERF_SAMPLE_CPU;
+	a->read_format = PERF_FORMAT_ID;
+	a->sample_max_stack = r->o.callgraph ? 127 : 0;
+	if (r->o.freq) {
+		a->flags |= F_FREQ;
+		a->sample = r->o.freq;
+	} else {
+		a->sample = r->o.period ? r->o.period : 1000000;
+	}
+	a->flags |= F_SAMPLE_ID_ALL | F_DISABLED;
+	if (first)
+		a->flags |= F_MMAP | F_MMAP2 | F_COMM | F_COMM_EXEC | F_TASK;
+	if (r->o.child > 0 && !r->o.system_wide) {
+		a->flags |= F_ENABLE_ON_EXEC;
+		if (!r->o.no_inherit)
+			a->flags |= F_INHERIT;
+	}
+	if (!r->kernel_ok)
+		a->flags |= F_EXCL_KERNEL | F_EXCL_HV;
+}
+
+static int
+sys_perf_event_open(struct rec_attr *a, int pid, int cpu)
+{
+	return (int)syscall(SYS_perf_event_open, a, pid, cpu, -1, REC_FLAG_FD_CLOEXEC);
+}
+
+static int
+paranoid(void)
+{
+	char buf[32];
+
+	if (read_line("/proc/sys/kernel/perf_event_paranoid", buf, sizeof(buf)) < 0)
+		return 2;
+	return (int)strtol(buf, NULL, 10);
+}
+
+/* The kernel's text range from /proc/kallsyms; false when addresses are hidden. */
+static bool
+kernel_range(struct pd_recorder *r)
+{
+	FILE *f = fopen("/proc/kallsyms", "re");
+	char line[512];
+	uint64_t stext = 0;
+
+	r->ktext = r->ketext = 0;
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long addr;
+		char type, name[256];
+
+		if (sscanf(line, "%llx %c %255s", &addr, &type, name) != 3)
+			continue;
+		if (!strcmp(name, "_text"))
+			r->ktext = addr;
+		else if (!strcmp(name, "_stext"))
+			stext = addr;
+		else if (!strcmp(name, "_etext"))
+			r->ketext = addr;
+		if (r->ktext && r->ketext)
+			break;
+	}
+	fclose(f);
+	if (!r->ktext)
+		r->ktext = stext;
+	return r->ktext && r->ketext > r->ktext;
+}
+
+static int
+add_fd(struct pd_recorder *r, int fd, size_t ev)
+{
+	uint64_t id;
+	struct rec_event *e = &r->ev[ev];
+
+	if (PD_GROW(r->fds, r->nr_fds + 1, r->alloc_fds) < 0) {
+		close(fd);
+		return PD_E_NOMEM;
+	}
+	r->fds[r->nr_fds++] = (struct rec_fd){ fd, ev, NULL };
+	if (ioctl(fd, REC_IOC_ID, &id) < 0)
+		return rec_error(r, PD_E_IO, "cannot read the id of event '%s': %s", e->name,
+		    strerror(errno));
+	if (PD_GROW(e->ids, e->nr_ids + 1, e->alloc_ids) < 0)
+		return PD_E_NOMEM;
+	e->ids[e->nr_ids++] = id;
+	return PD_OK;
+}
+
+/* Thread ids of process PID, or of every process (PID 0); appended to *TIDS. */
+static int
+list_tasks(int32_t pid, int32_t **tids, size_t *nr, size_t *alloc, bool with_tgid, int32_t **tgids)
+{
+	char path[64];
+	DIR *d;
+	struct dirent *de;
+	size_t alloc2 = *alloc;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	d = opendir(path);
+	if (!d)
+		return -1;
+	while ((de = readdir(d))) {
+		char *end;
+		long t = strtol(de->d_name, &end, 10);
+
+		if (*end || t <= 0)
+			continue;
+		if (PD_GROW(*tids, *nr + 1, *alloc) < 0) {
+			closedir(d);
+			return -2;
+		}
+		if (with_tgid && PD_GROW(*tgids, *nr + 1, alloc2) < 0) {
+			closedir(d);
+			return -2;
+		}
+		(*tids)[*nr] = (int32_t)t;
+		if (with_tgid)
+			(*tgids)[*nr] = pid;
+		(*nr)++;
+	}
+	closedir(d);
+	return 0;
+}
+
+/* Open event EV on every target; retries with the fallbacks once. */
+static int
+open_event(struct pd_recorder *r, size_t ev, const int32_t *tids, size_t nr_tids)
+{
+	struct rec_event *e = &r->ev[ev];
+	size_t first_fd = r->nr_fds;
+	size_t nt = r->o.system_wide ? r->nr_cpus : r->o.nr_pids ? nr_tids :
+	    r->o.no_inherit ? 1 : r->nr_cpus;
+	bool forced_hw = (r->o.force & PD_RECORD_FORCE_HW) && e->attr.type == TYPE_HARDWARE;
+	bool forced_kernel = (r->o.force & PD_RECORD_FORCE_KERNEL) &&
+	    !(e->attr.flags & F_EXCL_KERNEL);
+	bool forced_perm = r->o.force & PD_RECORD_FORCE_PERM;
+
+	for (size_t i = 0; i < nt; i++) {
+		int pid, cpu, fd, err;
+
+		if (r->o.system_wide) {
+			pid = -1;
+			cpu = r->cpus[i];
+		} else if (r->o.nr_pids) {
+			pid = tids[i];
+			cpu = -1;
+		} else if (r->o.no_inherit) {
+			pid = r->o.child;
+			cpu = -1;
+		} else {
+			pid = r->o.child;
+			cpu = r->cpus[i];
+		}
+		if (forced_perm) {
+			fd = -1;
+			err = EACCES;
+		} else if (forced_hw) {
+			fd = -1;
+			err = ENOENT;
+		} else if (forced_kernel) {
+			fd = -1;
+			err = EACCES;
+		} else {
+			fd = sys_perf_event_open(&e->attr, pid, cpu);
+			err = errno;
+		}
+		if (fd >= 0) {
+			int rc = add_fd(r, fd, ev);
+
+			if (rc < 0)
+				return rc;
+			continue;
+		}
+		if (err == ESRCH && r->o.nr_pids)
+			continue;	/* the thread ended since we listed it */
+		if (i == 0 && e->attr.type == TYPE_HARDWARE &&
+		    (err == ENOENT || err == EOPNOTSUPP || err == ENODEV)) {
+			char old[64];
+			uint64_t excl = e->attr.flags & (F_EXCL_KERNEL | F_EXCL_HV);
+
+			snprintf(old, sizeof(old), "%s", e->name);
+			e->attr.type = TYPE_SOFTWARE;
+			e->attr.config = SW_CPU_CLOCK;
+			snprintf(e->name, sizeof(e->name), "cpu-clock%s", excl ? ":u" : "");
+			rec_note(r, "event '%s' is not supported here (%s); using '%s' instead",
+			    old, strerror(err), e->name);
+			forced_hw = false;
+			i--;
+			continue;
+		}
+		if (i == 0 && (err == EACCES || err == EPERM) && !forced_perm &&
+		    !(e->attr.flags & F_EXCL_KERNEL)) {
+			e->attr.flags |= F_EXCL_KERNEL | F_EXCL_HV;
+			if (!strchr(e->name, ':'))
+				snprintf(e->name + strlen(e->name), sizeof(e->name) - strlen(e->name), ":u");
+			rec_note(r, "kernel profiling is not permitted (perf_event_paranoid is %d); "
+			    "recording user space only ('%s')", paranoid(), e->name);
+			forced_kernel = false;
+			i--;
+			continue;
+		}
+		if (err == EACCES || err == EPERM)
+			return rec_error(r, PD_E_USAGE, "perf_event_open: %s: not permitted by "
+			    "/proc/sys/kernel/perf_event_paranoid (%d)%s; lower it or grant CAP_PERFMON",
+			    strerror(err), paranoid(), r->o.system_wide ? " for -a (it needs -1 or 0)" : "");
+		return rec_error(r, PD_E_IO, "perf_event_open of '%s' failed: %s", e->name,
+		    strerror(err));
+	}
+	if (r->nr_fds == first_fd)
+		return rec_error(r, PD_E_IO, "no thread to attach to");
+	return PD_OK;
+}
+
+static int
+map_rings(struct pd_recorder *r)
+{
+	size_t pages = r->o.mmap_pages ? r->o.mmap_pages : 128;
+
+	r->page = (size_t)sysconf(_SC_PAGESIZE);
+	while (pages & (pages - 1))
+		pages &= pages - 1;
+	r->ring_len = pages * r->page;
+	r->pfd = calloc(r->nr_fds, sizeof(*r->pfd));
+	r->scratch = malloc(r->ring_len);
+	if (!r->pfd || !r->scratch)
+		return PD_E_NOMEM;
+	for (size_t i = 0; i < r->nr_fds; i++) {
+		void *p = mmap(NULL, r->page + r->ring_len, PROT_READ | PROT_WRITE, MAP_SHARED,
+		    r->fds[i].fd, 0);
+
+		if (p == MAP_FAILED)
+			return rec_error(r, PD_E_IO, "cannot map the ring buffer of '%s': %s%s",
+			    r->ev[r->fds[i].ev].name, strerror(errno),
+			    errno == EPERM ? " (see /proc/sys/kernel/perf_event_mlock_kb)" : "");
+		r->fds[i].base = p;
+		r->pfd[i].fd = r->fds[i].fd;
+		r->pfd[i].events = POLLIN;
+	}
+	return PD_OK;
+}
+
+struct pd_recorder *
+pd_record_new(void)
+{
+	struct pd_recorder *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return NULL;
+	r->obuf = (struct pd_buf)PD_BUF_INIT;
+	r->err = (struct pd_buf)PD_BUF_INIT;
+	r->out = -1;
+	return r;
+}
+
+int
+pd_record_open(struct pd_recorder *r, const struct pd_record_opts *o)
+{
+	const char *events = o->events && *o->events ? o->events : "cycles";
+	size_t alloc = 0, nr_tids = 0, alloc_tids = 0;
+	int32_t *tids = NULL;
+	int rc;
+
+	r->o = *o;
+	r->first_time = UINT64_MAX;
+	for (const char *p = events;;) {
+		size_t n = strcspn(p, ",");
+
+		rc = add_event(r, p, n, &alloc);
+		if (rc < 0)
+			return rc;
+		if (!p[n])
+			break;
+		p += n + 1;
+	}
+	rc = parse_cpus(r);
+	if (rc < 0)
+		return rc;
+	/*
+	 * Kernel samples need the kernel map, which needs kallsyms addresses.
+	 * Without them perf warns about restricted maps; record user space.
+	 */
+	r->kernel_ok = true;
+	for (size_t i = 0; i < r->nr_ev; i++)
+		if (r->ev[i].attr.flags & F_EXCL_KERNEL)
+			r->kernel_ok = false;
+	if (r->kernel_ok && !(o->force & PD_RECORD_FORCE_KERNEL) && !kernel_range(r)) {
+		r->kernel_ok = false;
+		rec_note(r, "kernel addresses are hidden (/proc/sys/kernel/kptr_restrict); "
+		    "recording user space only");
+	}
+	if (r->kernel_ok && (o->force & PD_RECORD_FORCE_KERNEL))
+		kernel_range(r);
+	for (size_t i = 0; i < o->nr_pids; i++)
+		if (list_tasks(o->pids[i], &tids, &nr_tids, &alloc_tids, false, NULL) < 0) {
+			free(tids);
+			return rec_error(r, PD_E_USAGE, "no process %d", (int)o->pids[i]);
+		}
+	for (size_t i = 0; i < r->nr_ev; i++) {
+		setup_attr(r, &r->ev[i], i == 0);
+		rc = open_event(r, i, tids, nr_tids);
+		if (rc < 0) {
+			free(tids);
+			return rc;
+		}
+	}
+	free(tids);
+	/* A fallback may have turned the kernel off for the first event. */
+	r->kernel_ok = false;
+	for (size_t i = 0; i < r->nr_ev; i++)
+		if (!(r->ev[i].attr.flags & F_EXCL_KERNEL))
+			r->kernel_ok = true;
+	if (r->kernel_ok && !r->ktext)
+		r->kernel_ok = false;
+	return map_rings(r);
+}
+
+/* ---------------------------------------------------------------- */
+/* Output. */
+
+static int
+write_all(struct pd_recorder *r, const void *p, size_t n)
+{
+	const char *c = p;
+
+	while (n) {
+		ssize_t k = write(r->out, c, n);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return rec_error(r, PD_E_IO, "write error: %s",
+			    k < 0 ? strerror(errno) : "short write");
+		c += k;
+		n -= (size_t)k;
+	}
+	return PD_OK;
+}
+
+static int
+out_flush(struct pd_recorder *r)
+{
+	int rc = PD_OK;
+
+	if (r->obuf.len)
+		rc = write_all(r, r->obuf.buf, r->obuf.len);
+	pd_buf_reset(&r->obuf);
+	return rc;
+}
+
+/* Append to the data section. */
+static int
+out_add(struct pd_recorder *r, const void *p, size_t n)
+{
+	if (r->failed)
+		return PD_E_IO;
+	if (pd_buf_add(&r->obuf, p, n) < 0)
+		return PD_E_NOMEM;
+	r->data_size += n;
+	if (r->obuf.len >= OUT_FLUSH)
+		return out_flush(r);
+	return PD_OK;
+}
+
+static size_t
+trailer_size(const struct pd_recorder *r)
+{
+	uint64_t st = r->ev[0].attr.sample_type;
+
+	return 8 * (size_t)__builtin_popcountll(st & (PERF_SAMPLE_TID | PERF_SAMPLE_TIME |
+	    PERF_SAMPLE_ID | PERF_SAMPLE_STREAM_ID | PERF_SAMPLE_CPU | PERF_SAMPLE_IDENTIFIER));
+}
+
+static int
+add_dso(struct pd_recorder *r, const char *name, bool kernel)
+{
+	if (name[0] != '/' && strcmp(name, "[kernel.kallsyms]"))
+		return PD_OK;
+	for (size_t i = 0; i < r->nr_dsos; i++)
+		if (!strcmp(r->dsos[i].name, name))
+			return PD_OK;
+	if (PD_GROW(r->dsos, r->nr_dsos + 1, r->alloc_dsos) < 0)
+		return PD_E_NOMEM;
+	if (!(r->dsos[r->nr_dsos].name = strdup(name)))
+		return PD_E_NOMEM;
+	r->dsos[r->nr_dsos++].kernel = kernel;
+	return PD_OK;
+}
+
+/*
+ * A synthesized record: header, BODY, NAME NUL-padded to 8, then the
+ * zeroed sample_id trailer (time 0, id 0: perf delivers it at once and
+ * gives it to the first event).
+ */
+static int
+synth(struct pd_recorder *r, uint32_t type, uint16_t misc, const void *body, size_t blen,
+    const char *name)
+{
+	unsigned char rec[8 + 72 + 4096 + 64];
+	size_t nlen = strlen(name), off, size;
+
+	if (nlen > 4095)
+		nlen = 4095;
+	off = 8 + blen;
+	size = PAD8(off + nlen + 1) + trailer_size(r);
+	memset(rec, 0, size);
+	memcpy(rec + 8, body, blen);
+	memcpy(rec + off, name, nlen);
+	memcpy(rec, &type, 4);
+	memcpy(rec + 4, &misc, 2);
+	{
+		uint16_t s = (uint16_t)size;
+
+		memcpy(rec + 6, &s, 2);
+	}
+	return out_add(r, rec, size);
+}
+
+static int
+synth_comm(struct pd_recorder *r, int32_t pid, int32_t tid, const char *comm)
+{
+	int32_t body[2] = { pid, tid };
+
+	return synth(r, PERF_RECORD_COMM, 0, body, sizeof(body), comm);
+}
+
+static int
+synth_kernel(struct pd_recorder *r)
+{
+	uint64_t body[4];
+	uint32_t pid = UINT32_MAX, tid = 0;
+
+	memcpy(body, &pid, 4);
+	memcpy((char *)body + 4, &tid, 4);
+	body[1] = r->ktext;
+	body[2] = r->ketext - r->ktext;
+	body[3] = r->ktext;
+	if (add_dso(r, "[kernel.kallsyms]", true) < 0)
+		return PD_E_NOMEM;
+	return synth(r, PERF_RECORD_MMAP, PERF_RECORD_MISC_KERNEL, body, sizeof(body),
+	    "[kernel.kallsyms]_text");
+}
+
+/* MMAP2 for each executable mapping of process PID (/proc/PID/maps). */
+static int
+synth_maps(struct pd_recorder *r, int32_t pid)
+{
+	char path[64], line[4096 + 256];
+	FILE *f;
+	int rc = PD_OK;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/maps", (int)pid, (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return PD_OK;	/* gone, or a kernel thread */
+	while (rc == PD_OK && fgets(line, sizeof(line), f)) {
+		unsigned long long start, end, pgoff, ino;
+		unsigned maj, min;
+		char perms[8];
+		int n = 0;
+		unsigned char body[64];
+		uint32_t prot = 0, flags, u32;
+		uint64_t u64;
+		char *name, *nl;
+
+		if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu %n", &start, &end, perms, &pgoff,
+		    &maj, &min, &ino, &n) < 7 || n == 0)
+			continue;
+		if (strlen(perms) < 4 || perms[2] != 'x')
+			continue;
+		name = line + n;
+		nl = strchr(name, '\n');
+		if (nl)
+			*nl = '\0';
+		if (!*name)
+			name = (char *)"//anon";
+		prot = (perms[0] == 'r' ? 1 : 0) | (perms[1] == 'w' ? 2 : 0) | 4;
+		flags = perms[3] == 's' ? 1 : 2;
+		memset(body, 0, sizeof(body));
+		memcpy(body, &pid, 4);
+		memcpy(body + 4, &pid, 4);
+		u64 = start;
+		memcpy(body + 8, &u64, 8);
+		u64 = end - start;
+		memcpy(body + 16, &u64, 8);
+		u64 = pgoff;
+		memcpy(body + 24, &u64, 8);
+		u32 = maj;
+		memcpy(body + 32, &u32, 4);
+		u32 = min;
+		memcpy(body + 36, &u32, 4);
+		u64 = ino;
+		memcpy(body + 40, &u64, 8);
+		memcpy(body + 56, &prot, 4);
+		memcpy(body + 60, &flags, 4);
+		if (add_dso(r, name, false) < 0)
+			rc = PD_E_NOMEM;
+		else
+			rc = synth(r, PERF_RECORD_MMAP2, PERF_RECORD_MISC_USER, body, 64, name);
+	}
+	fclose(f);
+	return rc;
+}
+
+/* COMM for every thread of PID (TID 0: all), then its maps. */
+static int
+synth_process(struct pd_recorder *r, int32_t pid)
+{
+	int32_t *tids = NULL;
+	size_t nr = 0, alloc = 0;
+	int rc = PD_OK;
+
+	if (list_tasks(pid, &tids, &nr, &alloc, false, NULL) < 0)
+		return PD_OK;
+	for (size_t i = 0; i < nr && rc == PD_OK; i++) {
+		char path[64], comm[64];
+
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/comm", (int)pid, (int)tids[i]);
+		if (read_line(path, comm, sizeof(comm)) < 0)
+			continue;
+		rc = synth_comm(r, pid, tids[i], comm);
+	}
+	free(tids);
+	if (rc == PD_OK)
+		rc = synth_maps(r, pid);
+	return rc;
+}
+
+static int
+synth_all(struct pd_recorder *r)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	int rc = PD_OK;
+
+	if (!d)
+		return rec_error(r, PD_E_IO, "cannot read /proc: %s", strerror(errno));
+	while (rc == PD_OK && (de = readdir(d))) {
+		char *end;
+		long p = strtol(de->d_name, &end, 10);
+
+		if (*end || p <= 0)
+			continue;
+		rc = synth_process(r, (int32_t)p);
+	}
+	closedir(d);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- */
+/* Features (FORMAT-NOTES.md 1.4, 1.5). */
+
+static int
+feat_string(struct pd_buf *b, const char *s)
+{
+	size_t n = strlen(s) + 1;
+	uint32_t len = (uint32_t)((n + 63) & ~(size_t)63);
+	char zero[64] = { 0 };
+
+	if (pd_buf_add(b, &len, 4) < 0 || pd_buf_add(b, s, n - 1) < 0 ||
+	    pd_buf_add(b, zero, len - (n - 1)) < 0)
+		return -1;
+	return 0;
+}
+
+static void
+squash(char *s)
+{
+	char *w = s;
+	bool sp = false;
+
+	for (char *p = s; *p; p++) {
+		if (*p == ' ' || *p == '\t') {
+			sp = w != s;
+			continue;
+		}
+		if (sp)
+			*w++ = ' ';
+		sp = false;
+		*w++ = *p;
+	}
+	*w = '\0';
+}
+
+/* The GNU build-id in an ELF notes blob. */
+static int
+notes_build_id(const unsigned char *p, size_t len, unsigned char *id)
+{
+	while (len >= 12) {
+		uint32_t namesz, descsz, type;
+		size_t nlen, dlen;
+
+		memcpy(&namesz, p, 4);
+		memcpy(&descsz, p + 4, 4);
+		memcpy(&type, p + 8, 4);
+		nlen = ((size_t)namesz + 3) & ~(size_t)3;
+		dlen = ((size_t)descsz + 3) & ~(size_t)3;
+		if (nlen > len - 12 || dlen > len - 12 - nlen)
+			return 0;
+		if (type == 3 && namesz == 4 && !memcmp(p + 12, "GNU", 4) && descsz && descsz <= 20) {
+			memcpy(id, p + 12 + nlen, descsz);
+			return (int)descsz;
+		}
+		p += 12 + nlen + dlen;
+		len -= 12 + nlen + dlen;
+	}
+	return 0;
+}
+
+static int
+elf_build_id(const char *path, unsigned char *id)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), n = 0;
+	Elf *e;
+	Elf_Scn *scn = NULL;
+
+	if (fd < 0)
+		return 0;
+	elf_version(EV_CURRENT);
+	e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (!e) {
+		close(fd);
+		return 0;
+	}
+	while (!n && (scn = elf_nextscn(e, scn))) {
+		GElf_Shdr sh;
+		Elf_Data *d;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE)
+			continue;
+		d = elf_getdata(scn, NULL);
+		if (d && d->d_buf)
+			n = notes_build_id(d->d_buf, d->d_size, id);
+	}
+	elf_end(e);
+	close(fd);
+	return n;
+}
+
+static int
+kernel_build_id(unsigned char *id)
+{
+	unsigned char buf[4096];
+	int fd = open("/sys/kernel/notes", O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	return n > 0 ? notes_build_id(buf, (size_t)n, id) : 0;
+}
+
+static int
+feat_build_id(struct pd_recorder *r, struct pd_buf *b)
+{
+	for (size_t i = 0; i < r->nr_dsos; i++) {
+		unsigned char rec[36 + 4096 + 64] = { 0 }, id[20] = { 0 };
+		int n = r->dsos[i].kernel ? kernel_build_id(id) : elf_build_id(r->dsos[i].name, id);
+		size_t nlen = strlen(r->dsos[i].name), size;
+		uint16_t misc, s16;
+		int32_t pid = -1;
+
+		if (n <= 0 || nlen > 4095)
+			continue;
+		size = 36 + ((nlen + 1 + 63) & ~(size_t)63);
+		misc = (uint16_t)((r->dsos[i].kernel ? PERF_RECORD_MISC_KERNEL :
+		    PERF_RECORD_MISC_USER) | (1u << 15));
+		s16 = (uint16_t)size;
+		memcpy(rec + 4, &misc, 2);
+		memcpy(rec + 6, &s16, 2);
+		memcpy(rec + 8, &pid, 4);
+		memcpy(rec + 12, id, 20);
+		rec[32] = (unsigned char)n;
+		memcpy(rec + 36, r->dsos[i].name, nlen);
+		if (pd_buf_add(b, rec, size) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+feat_body(struct pd_recorder *r, int feat, struct pd_buf *b)
+{
+	struct utsname u;
+	char buf[512], v[512];
+
+	uname(&u);
+	switch (feat) {
+	case HEADER_BUILD_ID:
+		return feat_build_id(r, b);
+	case HEADER_HOSTNAME:
+		return feat_string(b, u.nodename);
+	case HEADER_OSRELEASE:
+		return feat_string(b, u.release);
+	case HEADER_VERSION:
+		return feat_string(b, PD_VERSION " (pdrecord)");
+	case HEADER_ARCH:
+		return feat_string(b, u.machine);
+	case HEADER_NRCPUS: {
+		uint32_t n[2];
+
+		n[0] = (uint32_t)sysconf(_SC_NPROCESSORS_CONF);
+		n[1] = (uint32_t)sysconf(_SC_NPROCESSORS_ONLN);
+		return pd_buf_add(b, n, sizeof(n));
+	}
+	case HEADER_CPUDESC:
+		if (proc_field("/proc/cpuinfo", "model name", buf, sizeof(buf)) < 0)
+			snprintf(buf, sizeof(buf), "%s", u.machine);
+		squash(buf);
+		return feat_string(b, buf);
+	case HEADER_CPUID: {
+		char fam[32] = "0", model[32] = "0", step[32] = "0";
+
+		if (proc_field("/proc/cpuinfo", "vendor_id", v, sizeof(v)) < 0)
+			snprintf(v, sizeof(v), "unknown");
+		proc_field("/proc/cpuinfo", "cpu family", fam, sizeof(fam));
+		proc_field("/proc/cpuinfo", "model", model, sizeof(model));
+		proc_field("/proc/cpuinfo", "stepping", step, sizeof(step));
+		snprintf(buf, sizeof(buf), "%.200s,%.31s,%.31s,%.31s", v, fam, model, step);
+		return feat_string(b, buf);
+	}
+	case HEADER_TOTAL_MEM: {
+		uint64_t kb = 0;
+
+		if (proc_field("/proc/meminfo", "MemTotal", buf, sizeof(buf)) == 0)
+			kb = strtoull(buf, NULL, 10);
+		return pd_buf_add(b, &kb, 8);
+	}
+	case HEADER_CMDLINE: {
+		uint32_t n = (uint32_t)(r->o.argc > 0 ? r->o.argc : 1);
+		ssize_t k = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+
+		buf[k > 0 ? k : 0] = '\0';
+		if (pd_buf_add(b, &n, 4) < 0 || feat_string(b, k > 0 ? buf : "pdrecord") < 0)
+			return -1;
+		for (int i = 1; i < r->o.argc; i++)
+			if (feat_string(b, r->o.argv[i]) < 0)
+				return -1;
+		return 0;
+	}
+	case HEADER_EVENT_DESC: {
+		uint32_t n = (uint32_t)r->nr_ev, sz = sizeof(struct rec_attr);
+
+		if (pd_buf_add(b, &n, 4) < 0 || pd_buf_add(b, &sz, 4) < 0)
+			return -1;
+		for (size_t i = 0; i < r->nr_ev; i++) {
+			struct rec_event *e = &r->ev[i];
+			uint32_t nid = (uint32_t)e->nr_ids;
+
+			if (pd_buf_add(b, &e->attr, sz) < 0 || pd_buf_add(b, &nid, 4) < 0 ||
+			    feat_string(b, e->name) < 0 || pd_buf_add(b, e->ids, 8 * e->nr_ids) < 0)
+				return -1;
+		}
+		return 0;
+	}
+	case 21: {	/* HEADER_SAMPLE_TIME */
+		uint64_t t[2] = { r->first_time == UINT64_MAX ? 0 : r->first_time, r->last_time };
+
+		return pd_buf_add(b, t, sizeof(t));
+	}
+	}
+	return 0;
+}
+
+static const int file_feats[] = {
+	HEADER_BUILD_ID, HEADER_HOSTNAME, HEADER_OSRELEASE, HEADER_VERSION, HEADER_ARCH,
+	HEADER_NRCPUS, HEADER_CPUDESC, HEADER_CPUID, HEADER_TOTAL_MEM, HEADER_CMDLINE,
+	HEADER_EVENT_DESC, 21,
+};
+#define NR_FILE_FEATS (sizeof(file_feats) / sizeof(file_feats[0]))
+
+/* ---------------------------------------------------------------- */
+/* Start, drain, finish. */
+
+static int
+write_pipe_head(struct pd_recorder *r)
+{
+	uint64_t h[2] = { 0x32454c4946524550ull, 16 };
+	int rc = out_add(r, h, sizeof(h));
+
+	for (size_t i = 0; rc == PD_OK && i < r->nr_ev; i++) {
+		struct rec_event *e = &r->ev[i];
+		size_t size = 8 + sizeof(e->attr) + 8 * e->nr_ids;
+		uint32_t type = PERF_RECORD_HEADER_ATTR;
+		uint16_t misc = 0, s16 = (uint16_t)size;
+		unsigned char hdr[8];
+
+		if (size > UINT16_MAX)
+			return rec_error(r, PD_E_LIMIT, "too many ids for a pipe HEADER_ATTR");
+		memcpy(hdr, &type, 4);
+		memcpy(hdr + 4, &misc, 2);
+		memcpy(hdr + 6, &s16, 2);
+		rc = out_add(r, hdr, 8);
+		if (rc == PD_OK)
+			rc = out_add(r, &e->attr, sizeof(e->attr));
+		if (rc == PD_OK)
+			rc = out_add(r, e->ids, 8 * e->nr_ids);
+	}
+	/* Features as perf 6.1 sends them: not padded, then the end marker. */
+	for (size_t i = 0; rc == PD_OK && i <= NR_FILE_FEATS; i++) {
+		struct pd_buf b = PD_BUF_INIT;
+		uint64_t feat = i < NR_FILE_FEATS ? (uint64_t)file_feats[i] : HEADER_LAST_FEATURE;
+		unsigned char hdr[16];
+		uint32_t type = PERF_RECORD_HEADER_FEATURE;
+		uint16_t misc = 0, s16;
+
+		if (feat == HEADER_BUILD_ID || feat == 21)
+			continue;
+		if (feat != HEADER_LAST_FEATURE && feat_body(r, (int)feat, &b) < 0) {
+			pd_buf_release(&b);
+			return PD_E_NOMEM;
+		}
+		if (16 + b.len > UINT16_MAX) {
+			pd_buf_release(&b);
+			continue;
+		}
+		s16 = (uint16_t)(16 + b.len);
+		memcpy(hdr, &type, 4);
+		memcpy(hdr + 4, &misc, 2);
+		memcpy(hdr + 6, &s16, 2);
+		memcpy(hdr + 8, &feat, 8);
+		if ((rc = out_add(r, hdr, 16)) == PD_OK)
+			rc = out_add(r, b.buf, b.len);
+		pd_buf_release(&b);
+	}
+	/* EVENT_UPDATE (NAME): how perf names the events of a pipe. */
+	for (size_t i = 0; rc == PD_OK && i < r->nr_ev; i++) {
+		unsigned char rec[8 + 16 + 64] = { 0 };
+		uint32_t type = PERF_RECORD_EVENT_UPDATE;
+		uint64_t kind = 2, id = r->ev[i].nr_ids ? r->ev[i].ids[0] : 0;
+		size_t size = 24 + PAD8(strlen(r->ev[i].name) + 1);
+		uint16_t s16 = (uint16_t)size;
+
+		memcpy(rec, &type, 4);
+		memcpy(rec + 6, &s16, 2);
+		memcpy(rec + 8, &kind, 8);
+		memcpy(rec + 16, &id, 8);
+		memcpy(rec + 24, r->ev[i].name, strlen(r->ev[i].name));
+		rc = out_add(r, rec, size);
+	}
+	return rc;
+}
+
+/*
+ * The file header with the id arrays and the attrs after it; the data
+ * follows.  Written again at the end with data.size and the features.
+ */
+static int
+file_header(struct pd_recorder *r, unsigned char *h, uint64_t feat_bits)
+{
+	uint64_t v[13] = { 0 };
+	uint64_t ids_size = 0;
+
+	for (size_t i = 0; i < r->nr_ev; i++)
+		ids_size += 8 * r->ev[i].nr_ids;
+	v[0] = 0x32454c4946524550ull;
+	v[1] = 104;
+	v[2] = sizeof(struct rec_attr) + 16;
+	v[3] = 104 + ids_size;
+	v[4] = r->nr_ev * v[2];
+	v[5] = r->data_off;
+	v[6] = r->data_size;
+	v[9] = feat_bits;
+	memcpy(h, v, 104);
+	return PD_OK;
+}
+
+static int
+write_file_head(struct pd_recorder *r)
+{
+	unsigned char h[104];
+	uint64_t off = 104;
+	int rc;
+
+	for (size_t i = 0; i < r->nr_ev; i++)
+		off += 8 * r->ev[i].nr_ids;
+	r->data_off = off + r->nr_ev * (sizeof(struct rec_attr) + 16);
+	file_header(r, h, 0);
+	rc = write_all(r, h, sizeof(h));
+	for (size_t i = 0; rc == PD_OK && i < r->nr_ev; i++)
+		rc = write_all(r, r->ev[i].ids, 8 * r->ev[i].nr_ids);
+	off = 104;
+	for (size_t i = 0; rc == PD_OK && i < r->nr_ev; i++) {
+		uint64_t sec[2] = { off, 8 * r->ev[i].nr_ids };
+
+		rc = write_all(r, &r->ev[i].attr, sizeof(r->ev[i].attr));
+		if (rc == PD_OK)
+			rc = write_all(r, sec, sizeof(sec));
+		off += sec[1];
+	}
+	return rc;
+}
+
+int
+pd_record_start(struct pd_recorder *r, int out_fd, int pipe_mode)
+{
+	int rc;
+
+	r->out = out_fd;
+	r->pipe = pipe_mode;
+	rc = pipe_mode ? write_pipe_head(r) : write_file_head(r);
+	if (rc < 0)
+		return rc;
+	r->data_size = 0;
+	if (r->kernel_ok && (rc = synth_kernel(r)) < 0)
+		return rc;
+	if (r->o.system_wide)
+		rc = synth_all(r);
+	else
+		for (size_t i = 0; rc == PD_OK && i < r->o.nr_pids; i++)
+			rc = synth_process(r, r->o.pids[i]);
+	if (rc == PD_OK)
+		rc = out_flush(r);
+	if (rc < 0)
+		return rc;
+	r->started = true;
+	/* A forked command is enabled by its exec (enable_on_exec). */
+	if (r->o.system_wide || r->o.nr_pids || r->o.child <= 0)
+		for (size_t i = 0; i < r->nr_fds; i++)
+			ioctl(r->fds[i].fd, REC_IOC_ENABLE, 0);
+	return PD_OK;
+}
+
+/* Look at what a drained record says: sample times, mapped DSOs, losses. */
+static int
+scan_record(struct pd_recorder *r, const unsigned char *p, size_t size)
+{
+	uint32_t type;
+
+	memcpy(&type, p, 4);
+	if (type == PERF_RECORD_SAMPLE && size >= 40) {
+		uint64_t t;
+
+		/* IDENTIFIER, IP, TID, TIME: the time is the 4th u64 of the body. */
+		memcpy(&t, p + 32, 8);
+		if (t < r->first_time)
+			r->first_time = t;
+		if (t > r->last_time)
+			r->last_time = t;
+		r->st.samples++;
+	} else if (type == PERF_RECORD_MMAP2 && size > 72) {
+		char name[4096];
+		size_t n = size - 72 < sizeof(name) - 1 ? size - 72 : sizeof(name) - 1;
+
+		memcpy(name, p + 72, n);
+		name[n] = '\0';
+		return add_dso(r, name, false);
+	} else if (type == PERF_RECORD_LOST && size >= 24) {
+		uint64_t lost;
+
+		memcpy(&lost, p + 16, 8);
+		r->st.lost += lost;
+	}
+	return PD_OK;
+}
+
+static int
+drain_one(struct pd_recorder *r, struct rec_fd *f, bool *wrote)
+{
+	uint64_t head = __atomic_load_n((uint64_t *)(f->base + MMAP_DATA_HEAD), __ATOMIC_ACQUIRE);
+	uint64_t tail = *(uint64_t *)(f->base + MMAP_DATA_TAIL);
+	const unsigned char *data = f->base + r->page;
+	size_t mask = r->ring_len - 1, len, first;
+	int rc;
+
+	if (head == tail)
+		return PD_OK;
+	len = (size_t)(head - tail);
+	if (len > r->ring_len)
+		return rec_error(r, PD_E_CORRUPT, "ring buffer overrun");
+	first = r->ring_len - (tail & mask);
+	if (first > len)
+		first = len;
+	memcpy(r->scratch, data + (tail & mask), first);
+	memcpy(r->scratch + first, data, len - first);
+	/* Records are whole in [tail, head); scan, then copy them verbatim. */
+	for (size_t off = 0; off + 8 <= len;) {
+		uint16_t size;
+
+		memcpy(&size, r->scratch + off + 6, 2);
+		if (size < 8 || size > len - off)
+			break;
+		rc = scan_record(r, r->scratch + off, size);
+		if (rc < 0)
+			return rc;
+		off += size;
+	}
+	rc = out_add(r, r->scratch, len);
+	__atomic_store_n((uint64_t *)(f->base + MMAP_DATA_TAIL), head, __ATOMIC_RELEASE);
+	*wrote = true;
+	return rc;
+}
+
+static int
+drain(struct pd_recorder *r)
+{
+	bool wrote = false;
+	int rc = PD_OK;
+
+	for (size_t i = 0; rc == PD_OK && i < r->nr_fds; i++)
+		rc = drain_one(r, &r->fds[i], &wrote);
+	if (rc == PD_OK && wrote) {
+		/* FINISHED_ROUND: perf may sort and flush what came before. */
+		uint32_t h[2] = { PERF_RECORD_FINISHED_ROUND, 8u << 16 };
+
+		rc = out_add(r, h, sizeof(h));
+		r->st.rounds++;
+	}
+	if (rc == PD_OK)
+		rc = out_flush(r);
+	return rc;
+}
+
+int
+pd_record_poll(struct pd_recorder *r, int timeout_ms)
+{
+	int n = poll(r->pfd, r->nr_fds, timeout_ms);
+	size_t hup = 0;
+
+	if (n < 0 && errno != EINTR)
+		return rec_error(r, PD_E_IO, "poll: %s", strerror(errno));
+	n = drain(r);
+	if (n < 0)
+		return n;
+	for (size_t i = 0; i < r->nr_fds; i++)
+		if (r->pfd[i].revents & (POLLHUP | POLLERR))
+			hup++;
+	/* Every target thread has ended (attach mode). */
+	return r->o.nr_pids && hup == r->nr_fds ? PD_END : PD_OK;
+}
+
+int
+pd_record_finish(struct pd_recorder *r)
+{
+	int rc;
+
+	if (!r->started)
+		return rec_error(r, PD_E_USAGE, "recording was not started");
+	for (size_t i = 0; i < r->nr_fds; i++)
+		ioctl(r->fds[i].fd, REC_IOC_DISABLE, 0);
+	rc = drain(r);
+	if (rc < 0 || r->pipe)
+		return rc;
+	{
+		struct pd_buf bodies = PD_BUF_INIT;
+		uint64_t sec[2 * NR_FILE_FEATS], bits = 0, off;
+		size_t ns = 0;
+		unsigned char h[104];
+
+		off = r->data_off + r->data_size + 16 * NR_FILE_FEATS;
+		for (size_t i = 0; i < NR_FILE_FEATS; i++) {
+			size_t before = bodies.len;
+
+			if (feat_body(r, file_feats[i], &bodies) < 0) {
+				pd_buf_release(&bodies);
+				return PD_E_NOMEM;
+			}
+			if (bodies.len == before)
+				continue;
+			sec[2 * ns] = off + before;
+			sec[2 * ns + 1] = bodies.len - before;
+			ns++;
+			bits |= 1ull << file_feats[i];
+		}
+		/* The table has a slot per set bit; shift the bodies if some were empty. */
+		for (size_t i = 0; i < ns; i++)
+			sec[2 * i] -= 16 * (NR_FILE_FEATS - ns);
+		rc = write_all(r, sec, 16 * ns);
+		if (rc == PD_OK)
+			rc = write_all(r, bodies.buf, bodies.len);
+		pd_buf_release(&bodies);
+		file_header(r, h, bits);
+		if (rc == PD_OK && pwrite(r->out, h, sizeof(h), 0) != (ssize_t)sizeof(h))
+			rc = rec_error(r, PD_E_IO, "cannot rewrite the header: %s", strerror(errno));
+	}
+	return rc;
+}
+
+void
+pd_record_free(struct pd_recorder *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->nr_fds; i++) {
+		if (r->fds[i].base)
+			munmap(r->fds[i].base, r->page + r->ring_len);
+		close(r->fds[i].fd);
+	}
+	for (size_t i = 0; i < r->nr_ev; i++)
+		free(r->ev[i].ids);
+	for (size_t i = 0; i < r->nr_dsos; i++)
+		free(r->dsos[i].name);
+	free(r->dsos);
+	free(r->ev);
+	free(r->fds);
+	free(r->pfd);
+	free(r->cpus);
+	free(r->scratch);
+	pd_buf_release(&r->obuf);
+	pd_buf_release(&r->err);
+	free(r);
+}

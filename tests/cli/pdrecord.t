@@ -1,0 +1,241 @@
+#!/bin/sh
+# pdrecord against the real perf: what pdrecord writes (file and pipe form,
+# -g, several events, -a, -p) must be read by perf report and perf script
+# 6.1 without a word on stderr, give the same top symbols as perf record of
+# the same workload, and the same sample count to pdcollapse as to perf.
+# Then exit statuses (env(1) style), SIGINT, forced fallbacks and write
+# errors.
+. "$PD_SRC/tests/cli/lib.sh"
+
+command -v cc >/dev/null || skip_all "no C compiler for the workloads"
+B=$(burn) || skip_all "cannot build the workload"
+cd "$TMP" || exit 2
+pdrecord -q -e cpu-clock -o probe.data -- true >/dev/null 2>&1 ||
+	skip_all "perf_event_open is not permitted here (perf_event_paranoid or seccomp)"
+have_perf=false
+command -v perf >/dev/null && perf report --stdio -i probe.data >/dev/null 2>&1 && have_perf=true
+N=400000
+
+option_drift pdrecord 12
+
+# quiet_perf NAME FILE: perf report and perf script read FILE and say
+# nothing on stderr (perf 6.1 prints nothing there for a clean file).
+quiet_perf() {
+	if ! $have_perf; then
+		skip "$1: perf is not available"
+		return
+	fi
+	perf report --stdio -i "$2" >"$TMP/rep.out" 2>"$TMP/rep.err"
+	perf script -i "$2" >"$TMP/scr.out" 2>"$TMP/scr.err"
+	if [ ! -s "$TMP/rep.err" ] && [ ! -s "$TMP/scr.err" ] &&
+	    grep -q '^# Samples' "$TMP/rep.out" && [ -s "$TMP/scr.out" ]; then
+		ok "$1: perf report and perf script read it without a warning"
+	else
+		not_ok "$1: perf complains" "$(cat "$TMP/rep.err" "$TMP/scr.err" | head -n 5 | tr '\n' '|')"
+	fi
+}
+
+# samples FILE: SAMPLE records as perf counts them (the aggregated line
+# comes first; per-event lines follow with several events).
+samples() {
+	perf report --stats -i "$1" 2>/dev/null | awk '
+		/ SAMPLE events:/ && !n { n = $3 } END { print n + 0 }'
+}
+
+# top3 FILE: the three symbols with most self samples, sorted.
+top3() {
+	perf report --stdio --no-children --sort=sym -i "$1" 2>/dev/null |
+		awk '/^ +[0-9.]+%/ { print $3 }' | head -n 3 | sort
+}
+
+# File mode, call chains.
+expect_exit 0 "file: pdrecord -g -- burn" pdrecord -q -g -o f.data -- "$B" $N
+if [ -s f.data ] && [ "$(stat -c %a f.data)" = 600 ]; then
+	ok "file: perf.data is written with mode 0600"
+else
+	not_ok "file: mode" "$(ls -l f.data 2>&1)"
+fi
+quiet_perf "file -g" f.data
+
+# Pipe mode: stdout is not a terminal.
+run_tool p.data p.err pdrecord -q -g -- "$B" $N
+if [ "$rc" -eq 0 ] && [ "$(head -c 8 p.data)" = PERFILE2 ] && [ ! -e perf.data ]; then
+	ok "pipe: stdout that is not a terminal gets the pipe format"
+else
+	not_ok "pipe: rc $rc" "$(head -c 300 p.err)"
+fi
+quiet_perf "pipe -g" p.data
+if $have_perf; then
+	perf script -i - <p.data >p.script 2>p.script.err
+	if grep -q 'leaf' p.script && [ ! -s p.script.err ]; then
+		ok "pipe: perf script -i - reads it from standard input"
+	else
+		not_ok "pipe: perf script -i -" "$(head -n 3 p.script.err)"
+	fi
+else
+	skip "pipe: perf is not available"
+fi
+
+# The old file is kept.
+expect_exit 0 "file: a first recording" pdrecord -q -o o.data -- "$B" 100000
+expect_exit 0 "file: a second recording" pdrecord -q -o o.data -- "$B" 100000
+check "file: the previous file is kept as .old" test -s o.data.old
+
+# Two events.
+expect_exit 0 "events: -e cpu-clock,task-clock" pdrecord -q -e cpu-clock,task-clock -g -o e.data -- "$B" $N
+quiet_perf "events" e.data
+if $have_perf; then
+	perf script -F event -i e.data 2>/dev/null | sort -u | tr -d ' ' >e.names
+	if grep -qx 'cpu-clock:' e.names && grep -qx 'task-clock:' e.names; then
+		ok "events: perf names both events"
+	else
+		not_ok "events: names" "$(tr '\n' ' ' <e.names)"
+	fi
+else
+	skip "events: perf is not available"
+fi
+
+# System-wide.
+expect_exit 0 "-a: system-wide with -g" pdrecord -q -a -g -o a.data -- sleep 0.2
+quiet_perf "-a" a.data
+
+# Attach to a process with two named threads.
+cat >thr.c <<'EOF'
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <stdlib.h>
+#include <unistd.h>
+static volatile unsigned long sink;
+static void *spin(void *name)
+{
+	pthread_setname_np(pthread_self(), name);
+	for (;;)
+		for (long i = 0; i < 1000000; i++)
+			sink += i;
+	return NULL;
+}
+int main(int argc, char **argv)
+{
+	pthread_t a, b;
+	pthread_create(&a, NULL, spin, "worker-a");
+	pthread_create(&b, NULL, spin, "worker-b");
+	sleep(argc > 1 ? atoi(argv[1]) : 5);
+	return 0;
+}
+EOF
+if ${CC:-cc} -O2 -g -fno-omit-frame-pointer -pthread -o thr thr.c; then
+	./thr 5 & tpid=$!
+	sleep 0.3
+	expect_exit 0 "-p: attach with --duration" pdrecord -q -g -p "$tpid" --duration 0.5 -o t.data
+	quiet_perf "-p" t.data
+	run_tool t.folded t.err pdcollapse --tid t.data
+	if grep -q "^worker-a-$tpid/" t.folded && grep -q "^worker-b-$tpid/" t.folded; then
+		ok "-p: the thread names appear in pdcollapse --tid"
+	else
+		not_ok "-p: thread names" "$(cut -c1-60 t.folded | head -n 5 | tr '\n' '|')"
+	fi
+	expect_exit 0 "-p: until a command ends" pdrecord -q -p "$tpid" -o t2.data -- sleep 0.2
+	kill "$tpid" 2>/dev/null
+	wait "$tpid" 2>/dev/null
+else
+	skip "-p: cannot build the threaded workload"
+fi
+
+# Same top symbols and sample counts as perf.
+if $have_perf && perf record -q -g -o ref.data "$B" $N >/dev/null 2>&1; then
+	ours=$(top3 f.data | tr '\n' ' ')
+	theirs=$(top3 ref.data | tr '\n' ' ')
+	common=$(top3 f.data | grep -cxF "$(top3 ref.data)")
+	if [ "$common" -ge 2 ] && echo "$ours" | grep -q leaf && echo "$theirs" | grep -q leaf; then
+		ok "top symbols agree with perf record ($ours / $theirs)"
+	else
+		not_ok "top symbols differ" "pdrecord: $ours" "perf record: $theirs"
+	fi
+	for f in f.data p.data e.data; do
+		n=$(samples $f)
+		run_tool c.folded c.err pdcollapse -q --weight=samples --event=all $f
+		got=$(awk '!/^#/ { s += $NF } END { print s + 0 }' c.folded)
+		if [ "$n" -gt 0 ] && [ "$got" -eq "$n" ]; then
+			ok "$f: pdcollapse counts the $n samples perf counts"
+		else
+			not_ok "$f: sample counts" "pdcollapse $got, perf $n"
+		fi
+	done
+else
+	skip "perf record is not available"
+	skip "perf record is not available"
+	skip "perf record is not available"
+	skip "perf record is not available"
+fi
+
+# The pipeline of the manual.
+sh -c "pdrecord -q -F 99 -g -- '$B' 2000000 | pdcollapse | pdflame > out.svg" 2>pl.err
+if [ -s out.svg ] && grep -q '</svg>' out.svg && grep -q 'leaf' out.svg; then
+	ok "pdrecord -F 99 -g -- cmd | pdcollapse | pdflame > out.svg"
+else
+	not_ok "pipeline" "$(head -c 300 pl.err)"
+fi
+
+# Exit status as env(1) and timeout(1).
+expect_exit 3 "exit: the command's status" pdrecord -q -o x.data sh -c 'exit 3'
+expect_exit 139 "exit: 128+N for a command killed by signal N" pdrecord -q -o x.data -- sh -c 'kill -SEGV $$'
+expect_exit 127 "exit: 127 for a command not found" pdrecord -q -o x.data -- ./no-such-command
+chmod 644 thr.c
+expect_exit 126 "exit: 126 for a command that cannot run" pdrecord -q -o x.data -- ./thr.c
+expect_exit 2 "exit: 2 for bad usage" pdrecord -e no-such-event -- true
+expect_exit 2 "exit: 2 for nothing to record" pdrecord
+
+# SIGINT ends the recording with a complete file.
+pdrecord -q -o int.data -- sleep 5 >/dev/null 2>int.err & rpid=$!
+sleep 0.5
+kill -INT "$rpid"
+rc=0
+wait "$rpid" || rc=$?
+if [ "$rc" -eq 130 ] && [ -s int.data ]; then
+	ok "SIGINT: pdrecord stops, exit 130"
+else
+	not_ok "SIGINT: exit $rc" "$(head -c 300 int.err)"
+fi
+expect_exit 0 "SIGINT: the file is complete for pdcollapse" pdcollapse int.data
+if $have_perf; then
+	perf report --stdio -i int.data >/dev/null 2>int.rep.err
+	if [ ! -s int.rep.err ]; then
+		ok "SIGINT: perf reads the file without a warning"
+	else
+		not_ok "SIGINT: perf" "$(head -n 3 int.rep.err)"
+	fi
+else
+	skip "SIGINT: perf is not available"
+fi
+
+# Fallbacks, forced.
+PDRECORD_FORCE_FALLBACK=hw expect_exit 0 "fallback hw: records" pdrecord -e cycles -o h.data -- "$B" 100000
+if grep -q "using 'cpu-clock'" "$TMP/err"; then
+	ok "fallback hw: a note says cycles became cpu-clock"
+else
+	not_ok "fallback hw: no note" "$(cat "$TMP/err")"
+fi
+PDRECORD_FORCE_FALLBACK=kernel expect_exit 0 "fallback kernel: records" pdrecord -e cpu-clock -g -o k.data -- "$B" 100000
+if grep -q "user space only ('cpu-clock:u')" "$TMP/err"; then
+	ok "fallback kernel: a note says it records user space only"
+else
+	not_ok "fallback kernel: no note" "$(cat "$TMP/err")"
+fi
+quiet_perf "fallback kernel" k.data
+PDRECORD_FORCE_FALLBACK=perm expect_exit 125 "fallback perm: not permitted is exit 125" pdrecord -o k2.data -- true
+if grep -q 'perf_event_paranoid' "$TMP/err" && grep -q CAP_PERFMON "$TMP/err" && [ ! -e k2.data ]; then
+	ok "not permitted: the error names perf_event_paranoid and CAP_PERFMON"
+else
+	not_ok "not permitted: message" "$(cat "$TMP/err")"
+fi
+
+# Write errors.
+if [ -c /dev/full ]; then
+	expect_exit 125 "-o /dev/full: a write error is exit 125" pdrecord -q -o /dev/full -- true
+	check "-o /dev/full: the error is reported" grep -q 'No space left' "$TMP/err"
+else
+	skip "no /dev/full"
+	skip "no /dev/full"
+fi
+
+done_testing

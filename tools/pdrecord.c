@@ -1,0 +1,441 @@
+/*
+ * pdrecord - sample a command, processes or the whole system with
+ * perf_event_open(2) and write perf.data that perf 6.1, pdcollapse and the
+ * other pdtools read: a file (perf.data, the old one kept as perf.data.old)
+ * or, into a pipe, perf's pipe form.  Its exit status is the command's, as
+ * with env(1) and timeout(1).  See pdrecord(1).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common.h"
+
+static const char usage[] =
+    "usage: pdrecord [-agqvV] [-o file] [-F hz|max | -c period] [-e event[,event...]]\n"
+    "                [--call-graph fp] [--no-inherit] [-m pages] [-p pid[,pid...]]\n"
+    "                [--duration secs] [--] [command [arg ...]]";
+
+enum {
+	OPT_CALL_GRAPH = 0x100, OPT_NO_INHERIT, OPT_DURATION,
+};
+
+static const struct tool_opt opts[] = {
+	{ "output", required_argument, 'o', "file", "write to file (default perf.data; - for a pipe)" },
+	{ "freq", required_argument, 'F', "hz", "samples per second, or max (default 4000)" },
+	{ "count", required_argument, 'c', "period", "sample every period events" },
+	{ "event", required_argument, 'e', "event", "events to sample (default cycles)" },
+	{ "callchain", no_argument, 'g', NULL, "record frame-pointer call chains" },
+	{ "call-graph", required_argument, OPT_CALL_GRAPH, "fp", "call chains by this method (fp)" },
+	{ "pid", required_argument, 'p', "pid", "attach to these existing processes" },
+	{ "all-cpus", no_argument, 'a', NULL, "sample every CPU and task (system-wide)" },
+	{ "duration", required_argument, OPT_DURATION, "secs", "stop after secs seconds" },
+	{ "no-inherit", no_argument, OPT_NO_INHERIT, NULL, "do not follow the command's children" },
+	{ "mmap-pages", required_argument, 'm', "pages", "ring buffer pages per event and CPU (128)" },
+	{ NULL, 0, 0, NULL, NULL }
+};
+
+enum { EXIT_FAIL = 125, EXIT_CANNOT_RUN = 126, EXIT_NOT_FOUND = 127 };
+
+static volatile sig_atomic_t stop_sig;
+
+static void
+on_signal(int sig)
+{
+	stop_sig = sig;
+}
+
+static void
+note(void *ctx, const char *msg)
+{
+	(void)ctx;
+	pd_note("%s", msg);
+}
+
+static uint64_t
+max_rate(void)
+{
+	FILE *f = fopen("/proc/sys/kernel/perf_event_max_sample_rate", "re");
+	unsigned long long v = 0;
+
+	if (f) {
+		if (fscanf(f, "%llu", &v) != 1)
+			v = 0;
+		fclose(f);
+	}
+	return v ? v : 1000;
+}
+
+static unsigned
+force_flags(void)
+{
+	const char *s = getenv("PDRECORD_FORCE_FALLBACK");
+	unsigned f = 0;
+
+	if (!s)
+		return 0;
+	if (strstr(s, "hw"))
+		f |= PD_RECORD_FORCE_HW;
+	if (strstr(s, "kernel"))
+		f |= PD_RECORD_FORCE_KERNEL;
+	if (strstr(s, "perm"))
+		f |= PD_RECORD_FORCE_PERM;
+	return f;
+}
+
+static double
+now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * A new file in PATH's directory, created 0600 and never through a symlink;
+ * renamed over PATH when the recording is complete.
+ */
+static int
+open_temp(const char *path, char *tmp, size_t len)
+{
+	const char *slash = strrchr(path, '/');
+	int dlen = slash ? (int)(slash - path + 1) : 0;
+
+	for (int i = 0; i < 100; i++) {
+		int fd;
+
+		snprintf(tmp, len, "%.*s.%s.%ld.%d.tmp", dlen, path, slash ? slash + 1 : path,
+		    (long)getpid(), i);
+		fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd >= 0 || errno != EEXIST)
+			return fd;
+	}
+	return -1;
+}
+
+/* The command, stopped before its exec until the events are set up. */
+static pid_t
+spawn(char **argv, bool out_is_data, int *go, int *errfd)
+{
+	int gop[2], errp[2];
+	pid_t parent = getpid(), pid;
+
+	if (pipe2(gop, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0)
+		pd_die("pipe: %s", strerror(errno));
+	pid = fork();
+	if (pid < 0) {
+		pd_error("fork: %s", strerror(errno));
+		exit(EXIT_FAIL);
+	}
+	if (pid == 0) {
+		char c;
+		int e;
+
+		close(gop[1]);
+		close(errp[0]);
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (getppid() != parent)
+			_exit(EXIT_FAIL);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
+		if (out_is_data)
+			dup2(2, 1);
+		if (read(gop[0], &c, 1) != 1)
+			_exit(EXIT_FAIL);
+		execvp(argv[0], argv);
+		e = errno;
+		if (write(errp[1], &e, sizeof(e)) < 0)
+			_exit(EXIT_FAIL);
+		_exit(e == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_RUN);
+	}
+	close(gop[0]);
+	close(errp[1]);
+	*go = gop[1];
+	*errfd = errp[0];
+	return pid;
+}
+
+static int
+status_of(int ws)
+{
+	if (WIFEXITED(ws))
+		return WEXITSTATUS(ws);
+	if (WIFSIGNALED(ws))
+		return 128 + WTERMSIG(ws);
+	return EXIT_FAIL;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct pd_record_opts o = { 0 };
+	struct pd_recorder *r;
+	const char *out = NULL, *events = NULL;
+	char tmp[PATH_MAX + 64] = "", **cmd;
+	int32_t *pids = NULL;
+	size_t nr_pids = 0, alloc_pids = 0;
+	double duration = 0, deadline = 0;
+	bool pipe_mode, direct = false, have_cmd, cmd_failed = false, reaped = false;
+	int ch, fd, go = -1, errfd = -1, ws = 0, rc, fail;
+	pid_t child = 0;
+	uint64_t v;
+	struct sigaction sa;
+
+	tool_init(argv[0]);
+	o.freq = 4000;
+	/* Options end at the command: "pdrecord ls -l" runs "ls -l". */
+	setenv("POSIXLY_CORRECT", "1", 1);
+	while ((ch = tool_getopt(argc, argv, opts, usage,
+	    "Sample a command, processes or the whole system into perf.data.")) != -1) {
+		switch (ch) {
+		case 'o': out = optarg; break;
+		case 'F':
+			if (!strcmp(optarg, "max"))
+				o.freq = max_rate();
+			else if (pd_parse_u64(optarg, 1, UINT32_MAX, &v) < 0)
+				tool_usage_error(usage, "-F takes a rate in Hz or max, not '%s'", optarg);
+			else
+				o.freq = v;
+			o.period = 0;
+			break;
+		case 'c':
+			if (pd_parse_u64(optarg, 1, INT64_MAX, &o.period) < 0)
+				tool_usage_error(usage, "-c takes a period, not '%s'", optarg);
+			o.freq = 0;
+			break;
+		case 'e':
+			for (const char *p = optarg;;) {
+				size_t n = strcspn(p, ",");
+				char name[64];
+
+				snprintf(name, sizeof(name), "%.*s", (int)(n < 63 ? n : 63), p);
+				if (n == 0 || n > 63 || !pd_record_event_ok(name))
+					tool_usage_error(usage, "unknown event '%.*s' (known: cycles, "
+					    "instructions, cache-references, cache-misses, branches, "
+					    "branch-misses, cpu-clock, task-clock, page-faults, "
+					    "context-switches; modifiers :u :k)", (int)n, p);
+				if (!p[n])
+					break;
+				p += n + 1;
+			}
+			events = optarg;
+			break;
+		case 'g': o.callgraph = 1; break;
+		case OPT_CALL_GRAPH:
+			if (strcmp(optarg, "fp"))
+				tool_usage_error(usage, "--call-graph supports fp only, not '%s'", optarg);
+			o.callgraph = 1;
+			break;
+		case 'p':
+			for (char *p = optarg, *end; *p; p = end + (*end == ',')) {
+				end = p + strcspn(p, ",");
+				{
+					char num[32];
+
+					snprintf(num, sizeof(num), "%.*s", (int)(end - p < 31 ? end - p : 31), p);
+					if (pd_parse_u64(num, 1, INT32_MAX, &v) < 0)
+						tool_usage_error(usage, "-p takes process ids, not '%s'", optarg);
+				}
+				if (nr_pids == alloc_pids) {
+					alloc_pids = alloc_pids ? 2 * alloc_pids : 8;
+					pids = realloc(pids, alloc_pids * sizeof(*pids));
+					if (!pids)
+						pd_die("out of memory");
+				}
+				pids[nr_pids++] = (int32_t)v;
+			}
+			break;
+		case 'a': o.system_wide = 1; break;
+		case OPT_DURATION: {
+			char *end;
+
+			errno = 0;
+			duration = strtod(optarg, &end);
+			if (errno || *end || end == optarg || !isfinite(duration) || duration <= 0)
+				tool_usage_error(usage, "--duration takes seconds, not '%s'", optarg);
+			break;
+		}
+		case OPT_NO_INHERIT: o.no_inherit = 1; break;
+		case 'm':
+			if (pd_parse_u64(optarg, 1, 1u << 20, &v) < 0 || (v & (v - 1)))
+				tool_usage_error(usage, "-m takes a power of 2, not '%s'", optarg);
+			o.mmap_pages = v;
+			break;
+		default:
+			tool_usage_error(usage, "unknown option");
+		}
+	}
+	unsetenv("POSIXLY_CORRECT");
+	cmd = argv + optind;
+	have_cmd = optind < argc;
+	fail = have_cmd ? EXIT_FAIL : PD_EXIT_TROUBLE;
+	if (!have_cmd && !nr_pids && !o.system_wide)
+		tool_usage_error(usage, "nothing to record: give a command, -p or -a");
+	if (nr_pids && o.system_wide)
+		tool_usage_error(usage, "-p and -a cannot be used together");
+	if (o.freq > max_rate()) {
+		pd_note("-F %llu is above the kernel's maximum; using %llu "
+		    "(/proc/sys/kernel/perf_event_max_sample_rate)",
+		    (unsigned long long)o.freq, (unsigned long long)max_rate());
+		o.freq = max_rate();
+	}
+	o.events = events;
+	o.pids = pids;
+	o.nr_pids = nr_pids;
+	o.force = force_flags();
+	o.argc = argc;
+	o.argv = argv;
+	o.note = note;
+
+	pipe_mode = out ? !strcmp(out, "-") : !isatty(1);
+	if (pipe_mode) {
+		fd = 1;
+	} else {
+		struct stat st;
+
+		if (!out)
+			out = "perf.data";
+		if (stat(out, &st) == 0 && !S_ISREG(st.st_mode)) {
+			/* A device or a FIFO: write to it as it is. */
+			direct = true;
+			fd = open(out, O_WRONLY | O_CLOEXEC);
+		} else {
+			fd = open_temp(out, tmp, sizeof(tmp));
+		}
+		if (fd < 0) {
+			pd_error("cannot create '%s': %s", direct ? out : tmp, strerror(errno));
+			return fail;
+		}
+	}
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+
+	if (have_cmd) {
+		child = spawn(cmd, pipe_mode, &go, &errfd);
+		if (!nr_pids)
+			o.child = child;
+	}
+	r = pd_record_new();
+	if (!r)
+		pd_die("out of memory");
+	rc = pd_record_open(r, &o);
+	if (rc == PD_OK)
+		rc = pd_record_start(r, fd, pipe_mode);
+	if (rc < 0) {
+		pd_error("%s%s%s", rc == PD_E_IO && !pipe_mode ? out : "",
+		    rc == PD_E_IO && !pipe_mode ? ": " : "",
+		    pd_record_errmsg(r)[0] ? pd_record_errmsg(r) : pd_strerror(rc));
+		if (child > 0) {
+			kill(child, SIGKILL);
+			waitpid(child, NULL, 0);
+		}
+		if (tmp[0])
+			unlink(tmp);
+		pd_record_free(r);
+		free(pids);
+		return fail;
+	}
+	if (child > 0) {
+		int e;
+
+		if (write(go, "x", 1) != 1)
+			pd_die("cannot start the command: %s", strerror(errno));
+		close(go);
+		if (read(errfd, &e, sizeof(e)) == (ssize_t)sizeof(e)) {
+			pd_error("%s: %s", cmd[0], strerror(e));
+			cmd_failed = true;
+		}
+		close(errfd);
+	}
+	if (duration > 0)
+		deadline = now() + duration;
+	rc = PD_OK;
+	while (!stop_sig && !cmd_failed) {
+		rc = pd_record_poll(r, 100);
+		if (rc != PD_OK)
+			break;
+		if (child > 0 && waitpid(child, &ws, WNOHANG) == child) {
+			reaped = true;
+			break;
+		}
+		if (deadline && now() >= deadline)
+			break;
+	}
+	if (child > 0 && !reaped) {
+		kill(child, SIGTERM);
+		while (waitpid(child, &ws, 0) < 0 && errno == EINTR)
+			;
+	}
+	if (rc >= 0)
+		rc = pd_record_finish(r);
+	if (rc < 0 && rc != PD_END) {
+		pd_error("%s%s%s", pipe_mode ? "" : out, pipe_mode ? "" : ": ",
+		    pd_record_errmsg(r)[0] ? pd_record_errmsg(r) : pd_strerror(rc));
+		if (tmp[0])
+			unlink(tmp);
+		pd_record_free(r);
+		free(pids);
+		return fail;
+	}
+	{
+		const struct pd_record_stats *st = pd_record_stats(r);
+
+		if (st->lost)
+			pd_warn("the kernel lost %llu events (try a larger -m or a lower -F)",
+			    (unsigned long long)st->lost);
+		if (tool_verbose)
+			fprintf(stderr, "pdrecord: %llu samples, %llu rounds, %llu lost events%s%s\n",
+			    (unsigned long long)st->samples, (unsigned long long)st->rounds,
+			    (unsigned long long)st->lost, pipe_mode ? "" : ", written to ",
+			    pipe_mode ? "" : out);
+	}
+	pd_record_free(r);
+	free(pids);
+	if (tmp[0]) {
+		char old[PATH_MAX + 8];
+		struct stat st;
+
+		if (close(fd) < 0) {
+			pd_error("%s: %s", tmp, strerror(errno));
+			unlink(tmp);
+			return fail;
+		}
+		if (cmd_failed) {
+			unlink(tmp);
+		} else {
+			snprintf(old, sizeof(old), "%s.old", out);
+			if (lstat(out, &st) == 0 && S_ISREG(st.st_mode) && rename(out, old) < 0)
+				pd_warn("cannot keep '%s' as '%s': %s", out, old, strerror(errno));
+			if (rename(tmp, out) < 0) {
+				pd_error("cannot rename '%s' to '%s': %s", tmp, out, strerror(errno));
+				unlink(tmp);
+				return fail;
+			}
+		}
+	} else if (direct && close(fd) < 0) {
+		pd_error("%s: %s", out, strerror(errno));
+		return fail;
+	}
+	if (stop_sig)
+		return 128 + stop_sig;
+	if (have_cmd)
+		return status_of(ws);
+	return PD_EXIT_OK;
+}
