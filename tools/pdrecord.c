@@ -379,7 +379,9 @@ main(int argc, char **argv)
 			break;
 	}
 	if (child > 0 && !reaped) {
-		kill(child, SIGTERM);
+		/* A child whose exec failed is exiting with 126 or 127 by itself. */
+		if (!cmd_failed)
+			kill(child, SIGTERM);
 		while (waitpid(child, &ws, 0) < 0 && errno == EINTR)
 			;
 	}

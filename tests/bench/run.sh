@@ -20,17 +20,18 @@ command -v hyperfine >/dev/null || { echo "bench: hyperfine is missing (make dep
 command -v perf >/dev/null || { echo "bench: perf is missing (make deps)" >&2; exit 2; }
 cc -O2 -fno-omit-frame-pointer -o work "$src/tests/bench/work.c"
 
-# record NAME MB: a -g recording of at least MB megabytes.
+# record NAME MB [perf record options]: a -g recording of at least MB megabytes.
 record() {
 	name=$1
 	mb=$2
+	shift 2
 	if [ -s "$name.data" ] && [ "$(stat -c %s "$name.data")" -ge $((mb * 1000000)) ]; then
 		return
 	fi
 	secs=$(( mb / 14 + 1 ))
 	while :; do
 		echo "bench: recording $name.data (${secs}s of work, -F 20000 -g)" >&2
-		perf record -q -F 20000 -g -o "$name.data" ./work "$secs" >/dev/null 2>&1 || {
+		perf record -q -F 20000 -g "$@" -o "$name.data" ./work "$secs" >/dev/null 2>&1 || {
 			echo "bench: perf record failed (perf_event_paranoid?)" >&2; exit 2; }
 		size=$(stat -c %s "$name.data")
 		[ "$size" -ge $((mb * 1000000)) ] && break
@@ -45,6 +46,9 @@ rss() {
 
 record small 80
 [ "${BENCH_QUICK:-0}" = 1 ] || record big 500
+# User space only: the distinct stacks stop growing once every call path
+# has been seen, so these two show memory against file size alone.
+[ "${BENCH_QUICK:-0}" = 1 ] || { record small_u 80 -e cpu-clock:u; record big_u 500 -e cpu-clock:u; }
 
 sc=${STACKCOLLAPSE:-$(command -v stackcollapse-perf.pl || true)}
 ic=${INFERNO_COLLAPSE:-$(command -v inferno-collapse-perf || true)}
@@ -73,10 +77,11 @@ ps=$(mean 'perf script')
 		m=$(mean 'perf script | inferno-collapse-perf')
 		printf '  perf script | inferno-collapse-perf %8.3f s   (%.1fx)\n' "$m" "$(echo "$m $pd" | awk '{ print $1 / $2 }')"
 	fi
-	printf '  peak RSS pdcollapse, %s MB file: %s KB\n' "$(( $(stat -c %s small.data) / 1000000 ))" "$(rss "$bin/pdcollapse" small.data)"
-	if [ -s big.data ]; then
-		printf '  peak RSS pdcollapse, %s MB file: %s KB\n' "$(( $(stat -c %s big.data) / 1000000 ))" "$(rss "$bin/pdcollapse" big.data)"
-		printf '  time pdcollapse, %s MB file: %s s\n' "$(( $(stat -c %s big.data) / 1000000 ))" \
-		    "$( /usr/bin/time -f %e "$bin/pdcollapse" big.data 2>&1 >/dev/null | tail -n 1)"
-	fi
+	for f in small big small_u big_u; do
+		[ -s "$f.data" ] || continue
+		printf '  %-8s %4s MB: peak RSS %6s KB, %6s distinct stacks out, %5s s\n' "$f" \
+		    "$(( $(stat -c %s "$f.data") / 1000000 ))" "$(rss "$bin/pdcollapse" "$f.data")" \
+		    "$("$bin/pdcollapse" -q "$f.data" | grep -vc '^#')" \
+		    "$(/usr/bin/time -f %e "$bin/pdcollapse" "$f.data" 2>&1 >/dev/null | tail -n 1)"
+	done
 } | tee results.txt
