@@ -1,8 +1,8 @@
 /*
  * work.c - the benchmark workload: two processes that spend their time in
  * recursions of varying depth through several functions, so that a
- * recording has deep frame-pointer chains and a few thousand distinct stacks,
- * as a real service's profile has.
+ * recording has deep frame-pointer chains and a bounded set of distinct
+ * stacks, as a real service's profile has.
  * Build with -O2 -fno-omit-frame-pointer.  Usage: work SECONDS
  */
 #include <stdlib.h>
@@ -56,11 +56,15 @@ main(int argc, char **argv)
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	do {
-		/* 256 call paths per process, 20 to 80 frames deep. */
-		for (unsigned k = 0; k < 256; k++) {
+		/*
+		 * 64 call paths per process, 20 to 60 frames deep: a few
+		 * thousand distinct stacks, all seen within the first seconds,
+		 * so a longer recording has more samples of the same profile.
+		 */
+		for (unsigned k = 0; k < 64; k++) {
 			unsigned s = (seed + k) * 2654435761u;
 
-			dispatch(20 + (int)(s % 61), s);
+			dispatch(20 + (int)(s % 41), s);
 		}
 		clock_gettime(CLOCK_MONOTONIC, &t);
 	} while ((double)(t.tv_sec - t0.tv_sec) + (double)(t.tv_nsec - t0.tv_nsec) / 1e9 < secs);
