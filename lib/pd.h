@@ -372,11 +372,18 @@ enum pd_record_force {
 	PD_RECORD_FORCE_PERM = 1u << 2,		/* act as if perf_event_open were forbidden */
 };
 
+enum pd_record_callgraph {
+	PD_RECORD_CG_FP = 1,		/* the kernel walks frame pointers */
+	PD_RECORD_CG_DWARF = 2,		/* user registers and a copy of the user stack */
+};
+
 struct pd_record_opts {
 	const char *events;		/* "cycles,task-clock:u"; NULL: "cycles" */
 	uint64_t freq;			/* samples a second, or 0 to use period */
 	uint64_t period;		/* events between samples (freq == 0) */
-	int callgraph;			/* frame-pointer call chains */
+	int callgraph;			/* 0, PD_RECORD_CG_FP or PD_RECORD_CG_DWARF */
+	uint32_t stack_size;		/* DWARF: user stack bytes a sample copies (0: 8192) */
+	int compress;			/* zstd level of COMPRESSED records (1-22), 0: none */
 	int system_wide;		/* every CPU, every task (-a) */
 	int no_inherit;			/* a forked command only, not its children */
 	const int32_t *pids;		/* processes to attach to (-p), or NULL */
@@ -400,7 +407,10 @@ struct pd_record_stats {
 struct pd_recorder *pd_record_new(void);
 void pd_record_free(struct pd_recorder *r);
 
-/* Whether NAME (with optional :u, :k, :uk) is an event pd_record_open knows. */
+/*
+ * Whether NAME is an event pd_record_open knows: a named event with
+ * optional :u, :k, :uk, or a tracepoint "subsystem:name" present in tracefs.
+ */
 int pd_record_event_ok(const char *name);
 
 /*

@@ -25,6 +25,7 @@
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
+#include <zstd.h>
 
 #include "pd-internal.h"
 
@@ -69,13 +70,16 @@ _Static_assert(sizeof(struct rec_attr) == 128, "perf_event_attr VER7 is 128 byte
 #define F_FREQ			(1ull << 10)
 #define F_ENABLE_ON_EXEC	(1ull << 12)
 #define F_TASK			(1ull << 13)
+#define F_MMAP_DATA		(1ull << 17)
 #define F_SAMPLE_ID_ALL		(1ull << 18)
+#define F_EXCL_CALLCHAIN_USER	(1ull << 22)
 #define F_MMAP2			(1ull << 23)
 #define F_COMM_EXEC		(1ull << 24)
 
 /* ioctls and flags of include/uapi/linux/perf_event.h. */
 #define REC_IOC_ENABLE		_IO('$', 0)
 #define REC_IOC_DISABLE		_IO('$', 1)
+#define REC_IOC_SET_OUTPUT	_IO('$', 5)
 #define REC_IOC_ID		_IOR('$', 7, uint64_t *)
 #define REC_FLAG_FD_CLOEXEC	(1ul << 3)
 
@@ -85,14 +89,33 @@ _Static_assert(sizeof(struct rec_attr) == 128, "perf_event_attr VER7 is 128 byte
 
 #define TYPE_HARDWARE	0
 #define TYPE_SOFTWARE	1
+#define TYPE_TRACEPOINT	2
 #define SW_CPU_CLOCK	0
 
+/*
+ * The user registers a DWARF sample carries, as perf asks for them
+ * (arch/x86/include/perf_regs.h: all but DS, ES, FS, GS).
+ */
+#if defined(__x86_64__)
+#define USER_REGS_MASK	0xff0fffull
+#elif defined(__aarch64__)
+#define USER_REGS_MASK	((1ull << 33) - 1)
+#else
+#define USER_REGS_MASK	0ull
+#endif
+
+/* A COMPRESSED record's payload, at most (perf's limit: 64 KiB - header - 1). */
+#define ZCHUNK		(65536 - 8 - 1)
+#define HEADER_COMPRESSED_FEAT	27
+
+#define MISC_MMAP_DATA	(1u << 13)	/* PERF_RECORD_MISC_MMAP_DATA */
 #define OUT_FLUSH	(1u << 20)
 #define PAD8(x)		(((x) + 7) & ~(size_t)7)
 
 struct rec_event {
 	struct rec_attr attr;
-	char name[64];
+	char name[192];
+	bool tracepoint;
 	uint64_t *ids;
 	size_t nr_ids, alloc_ids;
 };
@@ -100,7 +123,8 @@ struct rec_event {
 struct rec_fd {
 	int fd;
 	size_t ev;
-	unsigned char *base;		/* the mmap'd ring, or NULL */
+	int cpu;			/* -1: any CPU (a per-thread event) */
+	unsigned char *base;		/* the mmap'd ring; NULL when output goes to another fd's */
 };
 
 struct rec_dso {
@@ -130,6 +154,10 @@ struct pd_recorder {
 
 	struct rec_dso *dsos;
 	size_t nr_dsos, alloc_dsos;
+	ZSTD_CStream *zc;		/* -z */
+	unsigned char *zbuf;
+	uint64_t raw_bytes, zbytes;
+	struct pd_buf tdata;		/* tracing data, for tracepoint events */
 	uint64_t first_time, last_time;
 	struct pd_record_stats st;
 	struct pd_buf err;
@@ -294,28 +322,76 @@ static const struct {
 	{ "context-switches", TYPE_SOFTWARE, 3 }, { "cs", TYPE_SOFTWARE, 3 },
 };
 
-int
-pd_record_event_ok(const char *name)
+/* The tracefs directory with the events/ tree, or NULL. */
+static const char *
+tracefs(void)
+{
+	static const char *const dirs[] = { "/sys/kernel/tracing", "/sys/kernel/debug/tracing" };
+
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		char path[64];
+
+		snprintf(path, sizeof(path), "%s/events/header_page", dirs[i]);
+		if (access(path, R_OK) == 0)
+			return dirs[i];
+	}
+	return NULL;
+}
+
+/* A tracepoint "sys:name": its id from tracefs, or 0. */
+static uint64_t
+tracepoint_id(const char *name)
+{
+	const char *dir = tracefs(), *colon = strchr(name, ':');
+	char path[512], buf[32];
+	size_t sn;
+
+	if (!dir || !colon || colon == name || !colon[1] || strchr(colon + 1, ':') ||
+	    strchr(name, '/') || strstr(name, ".."))
+		return 0;
+	sn = (size_t)(colon - name);
+	if (sn > 127 || strlen(colon + 1) > 127)
+		return 0;
+	snprintf(path, sizeof(path), "%s/events/%.*s/%s/id", dir, (int)sn, name, colon + 1);
+	if (read_line(path, buf, sizeof(buf)) < 0)
+		return 0;
+	return strtoull(buf, NULL, 10);
+}
+
+/* Index into event_names of NAME's part before ':', or -1. */
+static int
+named_event(const char *name)
 {
 	size_t n = strcspn(name, ":");
 
 	for (size_t i = 0; i < sizeof(event_names) / sizeof(event_names[0]); i++)
 		if (strlen(event_names[i].name) == n && !strncmp(event_names[i].name, name, n))
-			return name[n] == '\0' || strspn(name + n + 1, "uk") == strlen(name + n + 1);
-	return 0;
+			return (int)i;
+	return -1;
+}
+
+int
+pd_record_event_ok(const char *name)
+{
+	size_t n = strcspn(name, ":");
+
+	if (named_event(name) >= 0)
+		return name[n] == '\0' || (name[n + 1] &&
+		    strspn(name + n + 1, "uk") == strlen(name + n + 1));
+	return tracepoint_id(name) != 0;
 }
 
 static int
 add_event(struct pd_recorder *r, const char *spec, size_t len, size_t *alloc)
 {
 	struct rec_event *e;
-	char name[64];
+	char name[192];
 	size_t n;
 	const char *mods;
-	bool u = false, k = false;
+	int k;
 
 	if (len == 0 || len >= sizeof(name))
-		return rec_error(r, PD_E_USAGE, "bad event '%.*s'", (int)len, spec);
+		return rec_error(r, PD_E_USAGE, "bad event '%.*s'", (int)(len < 200 ? len : 200), spec);
 	memcpy(name, spec, len);
 	name[len] = '\0';
 	if (!pd_record_event_ok(name))
@@ -324,20 +400,22 @@ add_event(struct pd_recorder *r, const char *spec, size_t len, size_t *alloc)
 		return PD_E_NOMEM;
 	e = &r->ev[r->nr_ev++];
 	memset(e, 0, sizeof(*e));
-	n = strcspn(name, ":");
-	mods = name[n] ? name + n + 1 : "";
-	u = strchr(mods, 'u') != NULL;
-	k = strchr(mods, 'k') != NULL;
-	for (size_t i = 0; i < sizeof(event_names) / sizeof(event_names[0]); i++)
-		if (strlen(event_names[i].name) == n && !strncmp(event_names[i].name, name, n)) {
-			e->attr.type = event_names[i].type;
-			e->attr.config = event_names[i].config;
-		}
 	snprintf(e->name, sizeof(e->name), "%s", name);
 	e->attr.size = sizeof(struct rec_attr);
-	if (u && !k)
+	k = named_event(name);
+	if (k < 0) {
+		e->tracepoint = true;
+		e->attr.type = TYPE_TRACEPOINT;
+		e->attr.config = tracepoint_id(name);
+		return PD_OK;
+	}
+	e->attr.type = event_names[k].type;
+	e->attr.config = event_names[k].config;
+	n = strcspn(name, ":");
+	mods = name[n] ? name + n + 1 : "";
+	if (strchr(mods, 'u') && !strchr(mods, 'k'))
 		e->attr.flags |= F_EXCL_KERNEL | F_EXCL_HV;
-	else if (k && !u)
+	else if (strchr(mods, 'k') && !strchr(mods, 'u'))
 		e->attr.flags |= 1ull << 4;	/* exclude_user */
 	return PD_OK;
 }
@@ -346,16 +424,34 @@ static void
 setup_attr(struct pd_recorder *r, struct rec_event *e, bool first)
 {
 	struct rec_attr *a = &e->attr;
+	bool tracepoints = false;
 
-	a->sample_type = PERF_SAMPLE_IDENTIFIER | PERF_SAMPLE_IP | PERF_SAMPLE_TID |
-	    PERF_SAMPLE_TIME | PERF_SAMPLE_PERIOD;
+	for (size_t i = 0; i < r->nr_ev; i++)
+		tracepoints |= r->ev[i].tracepoint;
+	/* IDENTIFIER tells several events apart; perf needs no id for one. */
+	a->sample_type = PERF_SAMPLE_IP | PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_PERIOD;
+	if (r->nr_ev > 1)
+		a->sample_type |= PERF_SAMPLE_IDENTIFIER;
 	if (r->o.callgraph)
 		a->sample_type |= PERF_SAMPLE_CALLCHAIN;
-	if (r->o.system_wide)
+	if (r->o.callgraph == PD_RECORD_CG_DWARF) {
+		/* The kernel part as a chain, the user part as registers and stack. */
+		a->sample_type |= PERF_SAMPLE_REGS_USER | PERF_SAMPLE_STACK_USER;
+		a->flags |= F_EXCL_CALLCHAIN_USER;
+		a->sample_regs_user = USER_REGS_MASK;
+		a->sample_stack_user = r->o.stack_size ? r->o.stack_size : 8192;
+	}
+	/* The trailer must be the same for every event: CPU for all or none. */
+	if (r->o.system_wide || tracepoints)
 		a->sample_type |= PERF_SAMPLE_CPU;
+	if (e->tracepoint)
+		a->sample_type |= PERF_SAMPLE_RAW;
 	a->read_format = PERF_FORMAT_ID;
 	a->sample_max_stack = r->o.callgraph ? 127 : 0;
-	if (r->o.freq) {
+	if (e->tracepoint) {
+		/* Every hit, as perf does, unless -c says otherwise. */
+		a->sample = r->o.period ? r->o.period : 1;
+	} else if (r->o.freq) {
 		a->flags |= F_FREQ;
 		a->sample = r->o.freq;
 	} else {
@@ -364,12 +460,14 @@ setup_attr(struct pd_recorder *r, struct rec_event *e, bool first)
 	a->flags |= F_SAMPLE_ID_ALL | F_DISABLED;
 	if (first)
 		a->flags |= F_MMAP | F_MMAP2 | F_COMM | F_COMM_EXEC | F_TASK;
-	if (r->o.child > 0 && !r->o.system_wide) {
+	/* DWARF unwinders read data mappings too (the GOT, .eh_frame_hdr users). */
+	if (first && r->o.callgraph == PD_RECORD_CG_DWARF)
+		a->flags |= F_MMAP_DATA;
+	if (!r->o.system_wide && !r->o.no_inherit)
+		a->flags |= F_INHERIT;
+	if (r->o.child > 0 && !r->o.system_wide && !r->o.nr_pids)
 		a->flags |= F_ENABLE_ON_EXEC;
-		if (!r->o.no_inherit)
-			a->flags |= F_INHERIT;
-	}
-	if (!r->kernel_ok)
+	if (!r->kernel_ok && !e->tracepoint)
 		a->flags |= F_EXCL_KERNEL | F_EXCL_HV;
 }
 
@@ -389,29 +487,69 @@ paranoid(void)
 	return (int)strtol(buf, NULL, 10);
 }
 
-/* The kernel's text range from /proc/kallsyms; false when addresses are hidden. */
+/* The length of the kernel's code from /proc/iomem ("Kernel code" is _text to _etext), or 0. */
+static uint64_t
+iomem_kernel_code(void)
+{
+	FILE *f = fopen("/proc/iomem", "re");
+	char line[256];
+	uint64_t len = 0;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long a, b;
+
+		if (strstr(line, " : Kernel code") && sscanf(line, " %llx-%llx", &a, &b) == 2 && b > a) {
+			len = b - a + 1;
+			break;
+		}
+	}
+	fclose(f);
+	return len;
+}
+
+/*
+ * The kernel's text range: _text from /proc/kallsyms (near its start), and
+ * its end from /proc/iomem, or else _etext further down kallsyms (reading
+ * all of kallsyms costs a tenth of a second).  False when addresses are
+ * hidden.
+ */
 static bool
 kernel_range(struct pd_recorder *r)
 {
 	FILE *f = fopen("/proc/kallsyms", "re");
 	char line[512];
-	uint64_t stext = 0;
+	uint64_t stext = 0, len = 0;
+	static char buf[1 << 16];
 
 	r->ktext = r->ketext = 0;
 	if (!f)
 		return false;
+	setvbuf(f, buf, _IOFBF, sizeof(buf));
 	while (fgets(line, sizeof(line), f)) {
-		unsigned long long addr;
-		char type, name[256];
+		size_t n = strlen(line);
+		const char *name;
 
-		if (sscanf(line, "%llx %c %255s", &addr, &type, name) != 3)
+		/* "ffffffff81000000 T _text\n": look at the name before parsing. */
+		if (n < 8 || line[n - 1] != '\n')
 			continue;
+		line[--n] = '\0';
+		name = strrchr(line, ' ');
+		if (!name || name[1] != '_')
+			continue;
+		name++;
 		if (!strcmp(name, "_text"))
-			r->ktext = addr;
+			r->ktext = strtoull(line, NULL, 16);
 		else if (!strcmp(name, "_stext"))
-			stext = addr;
+			stext = strtoull(line, NULL, 16);
 		else if (!strcmp(name, "_etext"))
-			r->ketext = addr;
+			r->ketext = strtoull(line, NULL, 16);
+		if (r->ktext && !len && !r->ketext) {
+			len = iomem_kernel_code();
+			if (len)
+				r->ketext = r->ktext + len;
+		}
 		if (r->ktext && r->ketext)
 			break;
 	}
@@ -422,7 +560,7 @@ kernel_range(struct pd_recorder *r)
 }
 
 static int
-add_fd(struct pd_recorder *r, int fd, size_t ev)
+add_fd(struct pd_recorder *r, int fd, size_t ev, int cpu)
 {
 	uint64_t id;
 	struct rec_event *e = &r->ev[ev];
@@ -431,7 +569,7 @@ add_fd(struct pd_recorder *r, int fd, size_t ev)
 		close(fd);
 		return PD_E_NOMEM;
 	}
-	r->fds[r->nr_fds++] = (struct rec_fd){ fd, ev, NULL };
+	r->fds[r->nr_fds++] = (struct rec_fd){ fd, ev, cpu, NULL };
 	if (ioctl(fd, REC_IOC_ID, &id) < 0)
 		return rec_error(r, PD_E_IO, "cannot read the id of event '%s': %s", e->name,
 		    strerror(errno));
@@ -477,35 +615,33 @@ list_tasks(int32_t pid, int32_t **tids, size_t *nr, size_t *alloc, bool with_tgi
 	return 0;
 }
 
-/* Open event EV on every target; retries with the fallbacks once. */
+/*
+ * Open event EV on every target, retrying with the fallbacks once.  The
+ * targets: each CPU (-a); each thread of the -p processes on each CPU, or
+ * on any CPU with --no-inherit; the command on each CPU, or on any CPU with
+ * --no-inherit.  Inherited events must be per CPU: the kernel refuses to
+ * map the ring of an inherited any-CPU event.
+ */
 static int
 open_event(struct pd_recorder *r, size_t ev, const int32_t *tids, size_t nr_tids)
 {
 	struct rec_event *e = &r->ev[ev];
 	size_t first_fd = r->nr_fds;
-	size_t nt = r->o.system_wide ? r->nr_cpus : r->o.nr_pids ? nr_tids :
-	    r->o.no_inherit ? 1 : r->nr_cpus;
+	bool per_cpu = r->o.system_wide || !r->o.no_inherit;
+	size_t nthreads = r->o.system_wide ? 1 : r->o.nr_pids ? nr_tids : 1;
+	size_t ncpus = per_cpu ? r->nr_cpus : 1;
+	size_t nt = nthreads * ncpus;
 	bool forced_hw = (r->o.force & PD_RECORD_FORCE_HW) && e->attr.type == TYPE_HARDWARE;
 	bool forced_kernel = (r->o.force & PD_RECORD_FORCE_KERNEL) &&
-	    !(e->attr.flags & F_EXCL_KERNEL);
+	    !(e->attr.flags & F_EXCL_KERNEL) && !e->tracepoint;
 	bool forced_perm = r->o.force & PD_RECORD_FORCE_PERM;
 
 	for (size_t i = 0; i < nt; i++) {
 		int pid, cpu, fd, err;
+		bool none_yet = r->nr_fds == first_fd;
 
-		if (r->o.system_wide) {
-			pid = -1;
-			cpu = r->cpus[i];
-		} else if (r->o.nr_pids) {
-			pid = tids[i];
-			cpu = -1;
-		} else if (r->o.no_inherit) {
-			pid = r->o.child;
-			cpu = -1;
-		} else {
-			pid = r->o.child;
-			cpu = r->cpus[i];
-		}
+		pid = r->o.system_wide ? -1 : r->o.nr_pids ? tids[i / ncpus] : r->o.child;
+		cpu = per_cpu ? r->cpus[i % ncpus] : -1;
 		if (forced_perm) {
 			fd = -1;
 			err = EACCES;
@@ -520,7 +656,7 @@ open_event(struct pd_recorder *r, size_t ev, const int32_t *tids, size_t nr_tids
 			err = errno;
 		}
 		if (fd >= 0) {
-			int rc = add_fd(r, fd, ev);
+			int rc = add_fd(r, fd, ev, cpu);
 
 			if (rc < 0)
 				return rc;
@@ -528,9 +664,9 @@ open_event(struct pd_recorder *r, size_t ev, const int32_t *tids, size_t nr_tids
 		}
 		if (err == ESRCH && r->o.nr_pids)
 			continue;	/* the thread ended since we listed it */
-		if (i == 0 && e->attr.type == TYPE_HARDWARE &&
+		if (none_yet && e->attr.type == TYPE_HARDWARE &&
 		    (err == ENOENT || err == EOPNOTSUPP || err == ENODEV)) {
-			char old[64];
+			char old[sizeof(e->name)];
 			uint64_t excl = e->attr.flags & (F_EXCL_KERNEL | F_EXCL_HV);
 
 			snprintf(old, sizeof(old), "%s", e->name);
@@ -543,8 +679,8 @@ open_event(struct pd_recorder *r, size_t ev, const int32_t *tids, size_t nr_tids
 			i--;
 			continue;
 		}
-		if (i == 0 && (err == EACCES || err == EPERM) && !forced_perm &&
-		    !(e->attr.flags & F_EXCL_KERNEL)) {
+		if (none_yet && (err == EACCES || err == EPERM) && !forced_perm &&
+		    !e->tracepoint && !(e->attr.flags & F_EXCL_KERNEL)) {
 			e->attr.flags |= F_EXCL_KERNEL | F_EXCL_HV;
 			if (!strchr(e->name, ':'))
 				snprintf(e->name + strlen(e->name), sizeof(e->name) - strlen(e->name), ":u");
@@ -557,7 +693,11 @@ open_event(struct pd_recorder *r, size_t ev, const int32_t *tids, size_t nr_tids
 		if (err == EACCES || err == EPERM)
 			return rec_error(r, PD_E_USAGE, "perf_event_open: %s: not permitted by "
 			    "/proc/sys/kernel/perf_event_paranoid (%d)%s; lower it or grant CAP_PERFMON",
-			    strerror(err), paranoid(), r->o.system_wide ? " for -a (it needs -1 or 0)" : "");
+			    strerror(err), paranoid(), r->o.system_wide ? " for -a (it needs -1 or 0)" :
+			    e->tracepoint ? " for tracepoints (they need -1, or CAP_PERFMON)" : "");
+		if (err == EINVAL && r->o.callgraph == PD_RECORD_CG_DWARF)
+			return rec_error(r, PD_E_IO, "perf_event_open of '%s' with DWARF call "
+			    "graphs failed: %s (try a smaller stack size)", e->name, strerror(err));
 		return rec_error(r, PD_E_IO, "perf_event_open of '%s' failed: %s", e->name,
 		    strerror(err));
 	}
@@ -566,6 +706,11 @@ open_event(struct pd_recorder *r, size_t ev, const int32_t *tids, size_t nr_tids
 	return PD_OK;
 }
 
+/*
+ * One ring per CPU: the first fd of each CPU gets a ring, the others send
+ * their records to it (PERF_EVENT_IOC_SET_OUTPUT).  Any-CPU fds (per-thread
+ * events) get a ring each.
+ */
 static int
 map_rings(struct pd_recorder *r)
 {
@@ -580,18 +725,151 @@ map_rings(struct pd_recorder *r)
 	if (!r->pfd || !r->scratch)
 		return PD_E_NOMEM;
 	for (size_t i = 0; i < r->nr_fds; i++) {
-		void *p = mmap(NULL, r->page + r->ring_len, PROT_READ | PROT_WRITE, MAP_SHARED,
-		    r->fds[i].fd, 0);
+		struct rec_fd *f = &r->fds[i];
+		void *p;
 
+		r->pfd[i].fd = f->fd;
+		r->pfd[i].events = POLLIN;
+		if (f->cpu >= 0) {
+			size_t j;
+
+			for (j = 0; j < i; j++)
+				if (r->fds[j].base && r->fds[j].cpu == f->cpu)
+					break;
+			if (j < i) {
+				if (ioctl(f->fd, REC_IOC_SET_OUTPUT, r->fds[j].fd) < 0)
+					return rec_error(r, PD_E_IO, "cannot share the ring buffer of "
+					    "CPU %d: %s", f->cpu, strerror(errno));
+				continue;
+			}
+		}
+		p = mmap(NULL, r->page + r->ring_len, PROT_READ | PROT_WRITE, MAP_SHARED, f->fd, 0);
 		if (p == MAP_FAILED)
 			return rec_error(r, PD_E_IO, "cannot map the ring buffer of '%s': %s%s",
-			    r->ev[r->fds[i].ev].name, strerror(errno),
+			    r->ev[f->ev].name, strerror(errno),
 			    errno == EPERM ? " (see /proc/sys/kernel/perf_event_mlock_kb)" : "");
-		r->fds[i].base = p;
-		r->pfd[i].fd = r->fds[i].fd;
-		r->pfd[i].events = POLLIN;
+		f->base = p;
 	}
 	return PD_OK;
+}
+
+/* ---------------------------------------------------------------- */
+/* Tracing data (FORMAT-NOTES.md 1.5, TRACING_DATA): the formats perf needs
+ * to decode the RAW payload of tracepoint samples. */
+
+/* Append FILE's bytes to B after their size as a LEN_BYTES (4 or 8) integer. */
+static int
+tdata_file(struct pd_buf *b, const char *path, int len_bytes)
+{
+	FILE *f = fopen(path, "re");
+	size_t at = b->len, n = 0;
+	uint64_t zero = 0;
+	char chunk[8192];
+	size_t k;
+
+	if (pd_buf_add(b, &zero, (size_t)len_bytes) < 0) {
+		if (f)
+			fclose(f);
+		return -1;
+	}
+	if (!f)
+		return 0;	/* missing: an empty file, as perf writes it */
+	while ((k = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+		if (pd_buf_add(b, chunk, k) < 0) {
+			fclose(f);
+			return -1;
+		}
+		n += k;
+	}
+	fclose(f);
+	if (len_bytes == 8) {
+		uint64_t v = n;
+
+		memcpy(b->buf + at, &v, 8);
+	} else {
+		uint32_t v = (uint32_t)n;
+
+		memcpy(b->buf + at, &v, 4);
+	}
+	return 0;
+}
+
+static int
+build_tracing_data(struct pd_recorder *r)
+{
+	const char *dir = tracefs();
+	struct pd_buf *b = &r->tdata;
+	char path[512];
+	uint32_t u32;
+	unsigned char head[10] = { 23, 8, 68, 't', 'r', 'a', 'c', 'i', 'n', 'g' };
+	unsigned char endian_long[2] = { 0, (unsigned char)sizeof(long) };
+	size_t nsys = 0, nsys_at;
+	int rc = 0;
+
+	if (!dir)
+		return rec_error(r, PD_E_IO, "tracepoints need tracefs (mount -t tracefs nodev "
+		    "/sys/kernel/tracing)");
+	u32 = (uint32_t)r->page;
+	rc |= pd_buf_add(b, head, sizeof(head));
+	rc |= pd_buf_add(b, "0.6", 4);
+	rc |= pd_buf_add(b, endian_long, 2);
+	rc |= pd_buf_add(b, &u32, 4);
+	rc |= pd_buf_add(b, "header_page", 12);
+	snprintf(path, sizeof(path), "%s/events/header_page", dir);
+	rc |= tdata_file(b, path, 8);
+	rc |= pd_buf_add(b, "header_event", 13);
+	snprintf(path, sizeof(path), "%s/events/header_event", dir);
+	rc |= tdata_file(b, path, 8);
+	u32 = 0;			/* no ftrace events */
+	rc |= pd_buf_add(b, &u32, 4);
+	nsys_at = b->len;
+	rc |= pd_buf_add(b, &u32, 4);
+	/* Each system once, with its events in the order given. */
+	for (size_t i = 0; !rc && i < r->nr_ev; i++) {
+		const char *name = r->ev[i].name;
+		size_t sl = strcspn(name, ":"), cnt_at;
+		uint32_t cnt = 0;
+		bool seen = false;
+
+		if (!r->ev[i].tracepoint)
+			continue;
+		for (size_t j = 0; j < i; j++)
+			seen |= r->ev[j].tracepoint && !strncmp(r->ev[j].name, name, sl + 1);
+		if (seen)
+			continue;
+		nsys++;
+		rc |= pd_buf_add(b, name, sl);
+		rc |= pd_buf_add(b, "", 1);
+		cnt_at = b->len;
+		rc |= pd_buf_add(b, &cnt, 4);
+		for (size_t j = i; !rc && j < r->nr_ev; j++) {
+			bool dup = false;
+
+			if (!r->ev[j].tracepoint || strncmp(r->ev[j].name, name, sl + 1))
+				continue;
+			for (size_t k = i; k < j; k++)
+				dup |= r->ev[k].tracepoint && !strcmp(r->ev[k].name, r->ev[j].name);
+			if (dup)
+				continue;
+			snprintf(path, sizeof(path), "%s/events/%.*s/%s/format", dir, (int)sl, name,
+			    r->ev[j].name + sl + 1);
+			rc |= tdata_file(b, path, 8);
+			cnt++;
+		}
+		if (!rc)
+			memcpy(b->buf + cnt_at, &cnt, 4);
+	}
+	if (!rc) {
+		u32 = (uint32_t)nsys;
+		memcpy(b->buf + nsys_at, &u32, 4);
+	}
+	u32 = 0;			/* kallsyms: none, as perf 6.1 writes it */
+	rc |= pd_buf_add(b, &u32, 4);
+	snprintf(path, sizeof(path), "%s/printk_formats", dir);
+	rc |= tdata_file(b, path, 4);
+	snprintf(path, sizeof(path), "%s/saved_cmdlines", dir);
+	rc |= tdata_file(b, path, 8);
+	return rc ? PD_E_NOMEM : PD_OK;
 }
 
 struct pd_recorder *
@@ -603,6 +881,7 @@ pd_record_new(void)
 		return NULL;
 	r->obuf = (struct pd_buf)PD_BUF_INIT;
 	r->err = (struct pd_buf)PD_BUF_INIT;
+	r->tdata = (struct pd_buf)PD_BUF_INIT;
 	r->out = -1;
 	return r;
 }
@@ -617,6 +896,16 @@ pd_record_open(struct pd_recorder *r, const struct pd_record_opts *o)
 
 	r->o = *o;
 	r->first_time = UINT64_MAX;
+	if (o->callgraph == PD_RECORD_CG_DWARF) {
+		if (!USER_REGS_MASK)
+			return rec_error(r, PD_E_USAGE, "DWARF call graphs are not supported on this "
+			    "architecture; use --call-graph fp");
+		if (o->stack_size > 65528 || (o->stack_size && o->stack_size < 8))
+			return rec_error(r, PD_E_USAGE, "the DWARF stack size must be 8 to 65528 bytes");
+		r->o.stack_size = (uint32_t)PAD8(o->stack_size ? o->stack_size : 8192);
+	}
+	if (o->compress > 22)
+		return rec_error(r, PD_E_USAGE, "the zstd level must be 1 to 22");
 	for (const char *p = events;;) {
 		size_t n = strcspn(p, ",");
 
@@ -666,7 +955,21 @@ pd_record_open(struct pd_recorder *r, const struct pd_record_opts *o)
 			r->kernel_ok = true;
 	if (r->kernel_ok && !r->ktext)
 		r->kernel_ok = false;
-	return map_rings(r);
+	rc = map_rings(r);
+	if (rc < 0)
+		return rc;
+	if (o->compress) {
+		r->zc = ZSTD_createCStream();
+		r->zbuf = malloc(8 + ZCHUNK);
+		if (!r->zc || !r->zbuf)
+			return PD_E_NOMEM;
+		if (ZSTD_isError(ZSTD_CCtx_setParameter(r->zc, ZSTD_c_compressionLevel, o->compress)))
+			return rec_error(r, PD_E_USAGE, "bad zstd level %d", o->compress);
+	}
+	for (size_t i = 0; i < r->nr_ev; i++)
+		if (r->ev[i].tracepoint)
+			return build_tracing_data(r);
+	return PD_OK;
 }
 
 /* ---------------------------------------------------------------- */
@@ -802,6 +1105,7 @@ synth_maps(struct pd_recorder *r, int32_t pid)
 	char path[64], line[4096 + 256];
 	FILE *f;
 	int rc = PD_OK;
+	bool data = r->o.callgraph == PD_RECORD_CG_DWARF;
 
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/maps", (int)pid, (int)pid);
 	f = fopen(path, "re");
@@ -820,7 +1124,7 @@ synth_maps(struct pd_recorder *r, int32_t pid)
 		if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu %n", &start, &end, perms, &pgoff,
 		    &maj, &min, &ino, &n) < 7 || n == 0)
 			continue;
-		if (strlen(perms) < 4 || perms[2] != 'x')
+		if (strlen(perms) < 4 || (perms[2] != 'x' && !data))
 			continue;
 		name = line + n;
 		nl = strchr(name, '\n');
@@ -828,7 +1132,7 @@ synth_maps(struct pd_recorder *r, int32_t pid)
 			*nl = '\0';
 		if (!*name)
 			name = (char *)"//anon";
-		prot = (perms[0] == 'r' ? 1 : 0) | (perms[1] == 'w' ? 2 : 0) | 4;
+		prot = (perms[0] == 'r' ? 1 : 0) | (perms[1] == 'w' ? 2 : 0) | (perms[2] == 'x' ? 4 : 0);
 		flags = perms[3] == 's' ? 1 : 2;
 		memset(body, 0, sizeof(body));
 		memcpy(body, &pid, 4);
@@ -847,10 +1151,11 @@ synth_maps(struct pd_recorder *r, int32_t pid)
 		memcpy(body + 40, &u64, 8);
 		memcpy(body + 56, &prot, 4);
 		memcpy(body + 60, &flags, 4);
-		if (add_dso(r, name, false) < 0)
+		if (perms[2] == 'x' && add_dso(r, name, false) < 0)
 			rc = PD_E_NOMEM;
 		else
-			rc = synth(r, PERF_RECORD_MMAP2, PERF_RECORD_MISC_USER, body, 64, name);
+			rc = synth(r, PERF_RECORD_MMAP2, (uint16_t)(PERF_RECORD_MISC_USER |
+			    (perms[2] == 'x' ? 0 : MISC_MMAP_DATA)), body, 64, name);
 	}
 	fclose(f);
 	return rc;
@@ -1041,6 +1346,8 @@ feat_body(struct pd_recorder *r, int feat, struct pd_buf *b)
 
 	uname(&u);
 	switch (feat) {
+	case HEADER_TRACING_DATA:
+		return pd_buf_add(b, r->tdata.buf, r->tdata.len);
 	case HEADER_BUILD_ID:
 		return feat_build_id(r, b);
 	case HEADER_HOSTNAME:
@@ -1113,14 +1420,24 @@ feat_body(struct pd_recorder *r, int feat, struct pd_buf *b)
 
 		return pd_buf_add(b, t, sizeof(t));
 	}
+	case HEADER_COMPRESSED_FEAT: {
+		/* version 0, type 1 (zstd), level, ratio, the most one record inflates to */
+		uint32_t c[5] = { 0, 1, (uint32_t)r->o.compress, 0, (uint32_t)(r->page + r->ring_len) };
+
+		if (!r->zc)
+			return 0;
+		if (r->zbytes)
+			c[3] = (uint32_t)(r->raw_bytes / r->zbytes);
+		return pd_buf_add(b, c, sizeof(c));
+	}
 	}
 	return 0;
 }
 
 static const int file_feats[] = {
-	HEADER_BUILD_ID, HEADER_HOSTNAME, HEADER_OSRELEASE, HEADER_VERSION, HEADER_ARCH,
+	HEADER_TRACING_DATA, HEADER_BUILD_ID, HEADER_HOSTNAME, HEADER_OSRELEASE, HEADER_VERSION, HEADER_ARCH,
 	HEADER_NRCPUS, HEADER_CPUDESC, HEADER_CPUID, HEADER_TOTAL_MEM, HEADER_CMDLINE,
-	HEADER_EVENT_DESC, 21,
+	HEADER_EVENT_DESC, 21, HEADER_COMPRESSED_FEAT,
 };
 #define NR_FILE_FEATS (sizeof(file_feats) / sizeof(file_feats[0]))
 
@@ -1159,13 +1476,13 @@ write_pipe_head(struct pd_recorder *r)
 		uint32_t type = PERF_RECORD_HEADER_FEATURE;
 		uint16_t misc = 0, s16;
 
-		if (feat == HEADER_BUILD_ID || feat == 21)
+		if (feat == HEADER_BUILD_ID || feat == 21 || feat == HEADER_TRACING_DATA)
 			continue;
 		if (feat != HEADER_LAST_FEATURE && feat_body(r, (int)feat, &b) < 0) {
 			pd_buf_release(&b);
 			return PD_E_NOMEM;
 		}
-		if (16 + b.len > UINT16_MAX) {
+		if (16 + b.len > UINT16_MAX || (feat != HEADER_LAST_FEATURE && !b.len)) {
 			pd_buf_release(&b);
 			continue;
 		}
@@ -1178,9 +1495,23 @@ write_pipe_head(struct pd_recorder *r)
 			rc = out_add(r, b.buf, b.len);
 		pd_buf_release(&b);
 	}
+	/* HEADER_TRACING_DATA: the size in the record, the data after it. */
+	if (rc == PD_OK && r->tdata.len) {
+		uint32_t th[4] = { PERF_RECORD_HEADER_TRACING_DATA, 16u << 16,
+		    (uint32_t)PAD8(r->tdata.len), 0 };
+		uint64_t zero = 0;
+
+		if (r->tdata.len > UINT32_MAX - 8)
+			return rec_error(r, PD_E_LIMIT, "tracing data too large");
+		rc = out_add(r, th, sizeof(th));
+		if (rc == PD_OK)
+			rc = out_add(r, r->tdata.buf, r->tdata.len);
+		if (rc == PD_OK)
+			rc = out_add(r, &zero, PAD8(r->tdata.len) - r->tdata.len);
+	}
 	/* EVENT_UPDATE (NAME): how perf names the events of a pipe. */
 	for (size_t i = 0; rc == PD_OK && i < r->nr_ev; i++) {
-		unsigned char rec[8 + 16 + 64] = { 0 };
+		unsigned char rec[8 + 16 + sizeof(r->ev[i].name) + 8] = { 0 };
 		uint32_t type = PERF_RECORD_EVENT_UPDATE;
 		uint64_t kind = 2, id = r->ev[i].nr_ids ? r->ev[i].ids[0] : 0;
 		size_t size = 24 + PAD8(strlen(r->ev[i].name) + 1);
@@ -1281,19 +1612,21 @@ static int
 scan_record(struct pd_recorder *r, const unsigned char *p, size_t size)
 {
 	uint32_t type;
+	uint16_t misc;
 
 	memcpy(&type, p, 4);
+	memcpy(&misc, p + 4, 2);
 	if (type == PERF_RECORD_SAMPLE && size >= 40) {
 		uint64_t t;
 
-		/* IDENTIFIER, IP, TID, TIME: the time is the 4th u64 of the body. */
-		memcpy(&t, p + 32, 8);
+		/* [IDENTIFIER,] IP, TID, TIME: the time is the 3rd or 4th u64 of the body. */
+		memcpy(&t, p + (r->nr_ev > 1 ? 32 : 24), 8);
 		if (t < r->first_time)
 			r->first_time = t;
 		if (t > r->last_time)
 			r->last_time = t;
 		r->st.samples++;
-	} else if (type == PERF_RECORD_MMAP2 && size > 72) {
+	} else if (type == PERF_RECORD_MMAP2 && size > 72 && !(misc & MISC_MMAP_DATA)) {
 		char name[4096];
 		size_t n = size - 72 < sizeof(name) - 1 ? size - 72 : sizeof(name) - 1;
 
@@ -1307,6 +1640,41 @@ scan_record(struct pd_recorder *r, const unsigned char *p, size_t size)
 		r->st.lost += lost;
 	}
 	return PD_OK;
+}
+
+/*
+ * -z: the ring's bytes as COMPRESSED records, one zstd stream for the whole
+ * recording, flushed at the end of each chunk so that each record decodes
+ * to at most the ring's size (the mmap_len of the COMPRESSED feature).
+ */
+static int
+out_compressed(struct pd_recorder *r, const void *p, size_t n)
+{
+	ZSTD_inBuffer in = { p, n, 0 };
+
+	r->raw_bytes += n;
+	for (;;) {
+		ZSTD_outBuffer out = { r->zbuf + 8, ZCHUNK, 0 };
+		size_t left = ZSTD_compressStream2(r->zc, &out, &in, ZSTD_e_flush);
+		int rc;
+
+		if (ZSTD_isError(left))
+			return rec_error(r, PD_E_IO, "zstd: %s", ZSTD_getErrorName(left));
+		if (out.pos) {
+			uint32_t type = PERF_RECORD_COMPRESSED;
+			uint16_t misc = 0, size = (uint16_t)(8 + out.pos);
+
+			memcpy(r->zbuf, &type, 4);
+			memcpy(r->zbuf + 4, &misc, 2);
+			memcpy(r->zbuf + 6, &size, 2);
+			rc = out_add(r, r->zbuf, size);
+			if (rc < 0)
+				return rc;
+			r->zbytes += size;
+		}
+		if (left == 0 && in.pos == in.size)
+			return PD_OK;
+	}
 }
 
 static int
@@ -1340,7 +1708,7 @@ drain_one(struct pd_recorder *r, struct rec_fd *f, bool *wrote)
 			return rc;
 		off += size;
 	}
-	rc = out_add(r, r->scratch, len);
+	rc = r->zc ? out_compressed(r, r->scratch, len) : out_add(r, r->scratch, len);
 	__atomic_store_n((uint64_t *)(f->base + MMAP_DATA_TAIL), head, __ATOMIC_RELEASE);
 	*wrote = true;
 	return rc;
@@ -1353,7 +1721,8 @@ drain(struct pd_recorder *r)
 	int rc = PD_OK;
 
 	for (size_t i = 0; rc == PD_OK && i < r->nr_fds; i++)
-		rc = drain_one(r, &r->fds[i], &wrote);
+		if (r->fds[i].base)
+			rc = drain_one(r, &r->fds[i], &wrote);
 	if (rc == PD_OK && wrote) {
 		/* FINISHED_ROUND: perf may sort and flush what came before. */
 		uint32_t h[2] = { PERF_RECORD_FINISHED_ROUND, 8u << 16 };
@@ -1451,6 +1820,9 @@ pd_record_free(struct pd_recorder *r)
 	free(r->pfd);
 	free(r->cpus);
 	free(r->scratch);
+	free(r->zbuf);
+	ZSTD_freeCStream(r->zc);
+	pd_buf_release(&r->tdata);
 	pd_buf_release(&r->obuf);
 	pd_buf_release(&r->err);
 	free(r);

@@ -14,6 +14,8 @@
 
 int tool_verbose;
 int tool_quiet;
+int tool_usage_status = PD_EXIT_TROUBLE;
+const char *tool_exit_help = "Exit status: 0 ok, 2 trouble (bad usage, unreadable or corrupt input).";
 static const char *progname = "pdtools";
 
 void
@@ -55,7 +57,7 @@ pd_die(const char *fmt, ...)
 	va_start(ap, fmt);
 	vmsg("", fmt, ap);
 	va_end(ap);
-	exit(PD_EXIT_TROUBLE);
+	exit(tool_usage_status);
 }
 
 int
@@ -149,38 +151,59 @@ tool_usage_error(const char *usage, const char *fmt, ...)
 	vmsg("", fmt, ap);
 	va_end(ap);
 	fprintf(stderr, "%s\n", usage);
-	exit(PD_EXIT_TROUBLE);
+	exit(tool_usage_status);
+}
+
+static struct option *lo;
+static char shorts[128];
+
+static void
+build_opts(const struct tool_opt *opts)
+{
+	size_t n = count_opts(opts), k = 0, s = 0;
+
+	if (lo)
+		return;
+	lo = calloc(n + NR_COMMON + 2, sizeof(*lo));
+	if (!lo)
+		pd_die("out of memory");
+	shorts[s++] = ':';
+	for (size_t i = 0; i < n + NR_COMMON; i++) {
+		const struct tool_opt *o = i < n ? &opts[i] : &common_opts[i - n];
+
+		lo[k++] = (struct option){ o->name, o->has_arg, NULL, o->val };
+		if (o->val > 0 && o->val < 128 && s + 3 < sizeof(shorts)) {
+			shorts[s++] = (char)o->val;
+			if (o->has_arg == required_argument)
+				shorts[s++] = ':';
+		}
+	}
+	lo[k++] = (struct option){ "list-options", no_argument, NULL, 0x1000 };
+	shorts[s] = '\0';
+}
+
+int
+tool_first_operand(int argc, char **argv, const struct tool_opt *opts)
+{
+	int first;
+
+	build_opts(opts);
+	opterr = 0;
+	while (getopt_long(argc, argv, shorts, lo, NULL) != -1)
+		;
+	first = optind;
+	optind = 0;	/* glibc: start the next scan afresh */
+	return first;
 }
 
 int
 tool_getopt(int argc, char **argv, const struct tool_opt *opts, const char *usage,
     const char *summary)
 {
-	static struct option *lo;
-	static char shorts[128];
 	size_t n = count_opts(opts);
 	int ch;
 
-	if (!lo) {
-		size_t k = 0, s = 0;
-
-		lo = calloc(n + NR_COMMON + 2, sizeof(*lo));
-		if (!lo)
-			pd_die("out of memory");
-		shorts[s++] = ':';
-		for (size_t i = 0; i < n + NR_COMMON; i++) {
-			const struct tool_opt *o = i < n ? &opts[i] : &common_opts[i - n];
-
-			lo[k++] = (struct option){ o->name, o->has_arg, NULL, o->val };
-			if (o->val > 0 && o->val < 128 && s + 3 < sizeof(shorts)) {
-				shorts[s++] = (char)o->val;
-				if (o->has_arg == required_argument)
-					shorts[s++] = ':';
-			}
-		}
-		lo[k++] = (struct option){ "list-options", no_argument, NULL, 0x1000 };
-		shorts[s] = '\0';
-	}
+	build_opts(opts);
 	for (;;) {
 		int idx = -1;
 
@@ -193,7 +216,7 @@ tool_getopt(int argc, char **argv, const struct tool_opt *opts, const char *usag
 				print_opt(stdout, &opts[i]);
 			for (size_t i = 0; i < NR_COMMON; i++)
 				print_opt(stdout, &common_opts[i]);
-			printf("\nExit status: 0 ok, 2 trouble (bad usage, unreadable or corrupt input).\n");
+			printf("\n%s\n", tool_exit_help);
 			exit(tool_finish(PD_EXIT_OK));
 		case 'V':
 			printf("%s %s\n", progname, PD_VERSION);

@@ -24,6 +24,10 @@ struct tool_opt {
 
 extern int tool_verbose;
 extern int tool_quiet;
+/* The exit status of bad usage and pd_die (2; pdrecord with a command: 125, as env(1)). */
+extern int tool_usage_status;
+/* The last paragraph of --help. */
+extern const char *tool_exit_help;
 
 void tool_init(const char *argv0);
 void pd_die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
@@ -38,7 +42,12 @@ void pd_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  */
 int tool_getopt(int argc, char **argv, const struct tool_opt *opts, const char *usage,
     const char *summary);
-/* Print the usage line to stderr and exit 2. */
+/*
+ * The index of the first operand (argc when none), by a silent scan of the
+ * options that tool_getopt then repeats from the start.
+ */
+int tool_first_operand(int argc, char **argv, const struct tool_opt *opts);
+/* Print the message and the usage line to stderr and exit tool_usage_status. */
 void tool_usage_error(const char *usage, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
 
 /* fflush stdout and turn a write error into exit status 2. */

@@ -22,26 +22,30 @@
 #include "common.h"
 
 static const char usage[] =
-    "usage: pdrecord [-agqvV] [-o file] [-F hz|max | -c period] [-e event[,event...]]\n"
-    "                [--call-graph fp] [--no-inherit] [-m pages] [-p pid[,pid...]]\n"
-    "                [--duration secs] [--] [command [arg ...]]";
+    "usage: pdrecord [-agqvVz] [-o file] [-F hz|max | -c period] [-e event[,event...]]\n"
+    "                [--call-graph fp|dwarf[,size]] [--no-inherit] [-m pages]\n"
+    "                [--compression-level n] [-p pid[,pid...]] [--duration secs]\n"
+    "                [--] [command [arg ...]]";
 
 enum {
-	OPT_CALL_GRAPH = 0x100, OPT_NO_INHERIT, OPT_DURATION,
+	OPT_CALL_GRAPH = 0x100, OPT_NO_INHERIT, OPT_DURATION, OPT_ZLEVEL,
 };
 
 static const struct tool_opt opts[] = {
 	{ "output", required_argument, 'o', "file", "write to file (default perf.data; - for a pipe)" },
 	{ "freq", required_argument, 'F', "hz", "samples per second, or max (default 4000)" },
 	{ "count", required_argument, 'c', "period", "sample every period events" },
-	{ "event", required_argument, 'e', "event", "events to sample (default cycles)" },
+	{ "event", required_argument, 'e', "event", "events to sample (default cycles), or subsys:tracepoint" },
 	{ "callchain", no_argument, 'g', NULL, "record frame-pointer call chains" },
-	{ "call-graph", required_argument, OPT_CALL_GRAPH, "fp", "call chains by this method (fp)" },
+	{ "call-graph", required_argument, OPT_CALL_GRAPH, "fp|dwarf",
+	  "call chains by frame pointers, or dwarf[,size] (user stack copies, 8192)" },
 	{ "pid", required_argument, 'p', "pid", "attach to these existing processes" },
 	{ "all-cpus", no_argument, 'a', NULL, "sample every CPU and task (system-wide)" },
 	{ "duration", required_argument, OPT_DURATION, "secs", "stop after secs seconds" },
 	{ "no-inherit", no_argument, OPT_NO_INHERIT, NULL, "do not follow the command's children" },
-	{ "mmap-pages", required_argument, 'm', "pages", "ring buffer pages per event and CPU (128)" },
+	{ "mmap-pages", required_argument, 'm', "pages", "ring buffer pages per CPU (128)" },
+	{ "compress", no_argument, 'z', NULL, "write zstd-compressed records (level 1)" },
+	{ "compression-level", required_argument, OPT_ZLEVEL, "n", "write zstd-compressed records at level n (1-22)" },
 	{ NULL, 0, 0, NULL, NULL }
 };
 
@@ -197,6 +201,12 @@ main(int argc, char **argv)
 	o.freq = 4000;
 	/* Options end at the command: "pdrecord ls -l" runs "ls -l". */
 	setenv("POSIXLY_CORRECT", "1", 1);
+	/* With a command, pdrecord's own failures are 125, as env(1)'s are. */
+	if (tool_first_operand(argc, argv, opts) < argc)
+		tool_usage_status = EXIT_FAIL;
+	tool_exit_help = "Exit status: with a command, the command's (128+N if signal N killed it),\n"
+	    "125 if pdrecord failed, 126 if the command cannot run, 127 if it is not found;\n"
+	    "without a command, 0 ok, 2 trouble.";
 	while ((ch = tool_getopt(argc, argv, opts, usage,
 	    "Sample a command, processes or the whole system into perf.data.")) != -1) {
 		switch (ch) {
@@ -218,25 +228,42 @@ main(int argc, char **argv)
 		case 'e':
 			for (const char *p = optarg;;) {
 				size_t n = strcspn(p, ",");
-				char name[64];
+				char name[192];
 
-				snprintf(name, sizeof(name), "%.*s", (int)(n < 63 ? n : 63), p);
-				if (n == 0 || n > 63 || !pd_record_event_ok(name))
+				snprintf(name, sizeof(name), "%.*s", (int)(n < 191 ? n : 191), p);
+				if (n == 0 || n > 191 || !pd_record_event_ok(name))
 					tool_usage_error(usage, "unknown event '%.*s' (known: cycles, "
 					    "instructions, cache-references, cache-misses, branches, "
 					    "branch-misses, cpu-clock, task-clock, page-faults, "
-					    "context-switches; modifiers :u :k)", (int)n, p);
+					    "context-switches, with :u or :k; or a tracepoint "
+					    "subsys:name from tracefs)", (int)(n < 191 ? n : 191), p);
 				if (!p[n])
 					break;
 				p += n + 1;
 			}
 			events = optarg;
 			break;
-		case 'g': o.callgraph = 1; break;
+		case 'g': o.callgraph = PD_RECORD_CG_FP; break;
 		case OPT_CALL_GRAPH:
-			if (strcmp(optarg, "fp"))
-				tool_usage_error(usage, "--call-graph supports fp only, not '%s'", optarg);
-			o.callgraph = 1;
+			if (!strcmp(optarg, "fp")) {
+				o.callgraph = PD_RECORD_CG_FP;
+			} else if (!strncmp(optarg, "dwarf", 5) && (!optarg[5] || optarg[5] == ',')) {
+				o.callgraph = PD_RECORD_CG_DWARF;
+				o.stack_size = 8192;
+				if (optarg[5] && pd_parse_u64(optarg + 6, 8, 65528, &v) < 0)
+					tool_usage_error(usage, "--call-graph dwarf,SIZE takes 8 to 65528 "
+					    "bytes, not '%s'", optarg + 6);
+				else if (optarg[5])
+					o.stack_size = (uint32_t)v;
+			} else {
+				tool_usage_error(usage, "--call-graph takes fp or dwarf[,size], not '%s'", optarg);
+			}
+			break;
+		case 'z': o.compress = 1; break;
+		case OPT_ZLEVEL:
+			if (pd_parse_u64(optarg, 1, 22, &v) < 0)
+				tool_usage_error(usage, "--compression-level takes 1 to 22, not '%s'", optarg);
+			o.compress = (int)v;
 			break;
 		case 'p':
 			for (char *p = optarg, *end; *p; p = end + (*end == ',')) {

@@ -1,10 +1,10 @@
 #!/bin/sh
 # pdrecord against the real perf: what pdrecord writes (file and pipe form,
-# -g, several events, -a, -p) must be read by perf report and perf script
-# 6.1 without a word on stderr, give the same top symbols as perf record of
-# the same workload, and the same sample count to pdcollapse as to perf.
-# Then exit statuses (env(1) style), SIGINT, forced fallbacks and write
-# errors.
+# -g, --call-graph dwarf, -z, several events, tracepoints, -a, -p) must be
+# read by perf report and perf script 6.1 without a word on stderr, give the
+# same top symbols as perf record of the same workload, and the same sample
+# count to pdcollapse as to perf.  Then exit statuses (env(1) style),
+# SIGINT, forced fallbacks and write errors.
 . "$PD_SRC/tests/cli/lib.sh"
 
 command -v cc >/dev/null || skip_all "no C compiler for the workloads"
@@ -16,7 +16,7 @@ have_perf=false
 command -v perf >/dev/null && perf report --stdio -i probe.data >/dev/null 2>&1 && have_perf=true
 N=400000
 
-option_drift pdrecord 12
+option_drift pdrecord 14
 
 # quiet_perf NAME FILE: perf report and perf script read FILE and say
 # nothing on stderr (perf 6.1 prints nothing there for a clean file).
@@ -35,11 +35,10 @@ quiet_perf() {
 	fi
 }
 
-# samples FILE: SAMPLE records as perf counts them (the aggregated line
-# comes first; per-event lines follow with several events).
+# samples FILE: the samples perf script prints, one line each with -F event
+# (perf report --stats cannot decompress a pipe, and --stdio rounds to 1K).
 samples() {
-	perf report --stats -i "$1" 2>/dev/null | awk '
-		/ SAMPLE events:/ && !n { n = $3 } END { print n + 0 }'
+	perf script -G -F event -i "$1" 2>/dev/null | grep -c .
 }
 
 # top3 FILE: the three symbols with most self samples, sorted.
@@ -99,6 +98,86 @@ fi
 expect_exit 0 "-a: system-wide with -g" pdrecord -q -a -g -o a.data -- sleep 0.2
 quiet_perf "-a" a.data
 
+# DWARF call graphs: perf unwinds pdrecord's register and stack copies.
+expect_exit 0 "dwarf: --call-graph dwarf" pdrecord -q --call-graph dwarf -o d.data -- "$B" $N
+quiet_perf "dwarf" d.data
+run_tool dp.data dp.err pdrecord -q --call-graph dwarf,4096 -- "$B" $N
+quiet_perf "dwarf, pipe" dp.data
+if $have_perf; then
+	perf script -i d.data 2>/dev/null | grep -A 2 'leaf+' | head -n 3 | tr -d '\t' >d.chain
+	if grep -q '^ *[0-9a-f]* mid+' d.chain && grep -q '^ *[0-9a-f]* top+' d.chain; then
+		ok "dwarf: perf unwinds leaf <- mid <- top"
+	else
+		not_ok "dwarf: perf did not unwind" "$(tr '\n' '|' <d.chain)"
+	fi
+	perf evlist -v -i d.data 2>/dev/null >d.evlist
+	if grep -q 'REGS_USER|STACK_USER' d.evlist && grep -q 'sample_stack_user: 8192' d.evlist &&
+	    grep -q 'exclude_callchain_user: 1' d.evlist; then
+		ok "dwarf: the attr asks for registers and 8192 bytes of stack"
+	else
+		not_ok "dwarf: attr" "$(head -c 400 d.evlist)"
+	fi
+else
+	skip "dwarf: perf is not available"
+	skip "dwarf: perf is not available"
+fi
+expect_exit 2 "dwarf: a stack size above 65528 is bad usage" pdrecord --call-graph dwarf,70000 -a
+
+# zstd-compressed records.
+expect_exit 0 "-z: compressed file" pdrecord -q -z -g -o z.data -- "$B" $N
+quiet_perf "-z" z.data
+run_tool zp.data zp.err pdrecord -q --compression-level 3 -g -- "$B" $N
+quiet_perf "-z, pipe" zp.data
+if $have_perf; then
+	perf report --stats -i z.data 2>/dev/null >z.stats
+	perf report --header-only -i z.data 2>/dev/null >z.head
+	if grep -q 'COMPRESSED events: *[1-9]' z.stats && grep -q 'compressed : Zstd, level = 1' z.head; then
+		ok "-z: the data is in COMPRESSED records, and the feature says zstd level 1"
+	else
+		not_ok "-z: no COMPRESSED records" "$(grep -i compress z.stats z.head | tr '\n' '|')"
+	fi
+else
+	skip "-z: perf is not available"
+fi
+
+# Tracepoints, with their formats (TRACING_DATA).
+if [ -r /sys/kernel/tracing/events/sched/sched_switch/id ] ||
+    [ -r /sys/kernel/debug/tracing/events/sched/sched_switch/id ]; then
+	expect_exit 0 "tracepoint: -e sched:sched_switch" pdrecord -q -e sched:sched_switch -o tp.data \
+		-- sh -c 'sleep 0.05; sleep 0.05'
+	quiet_perf "tracepoint" tp.data
+	run_tool tpp.data tpp.err pdrecord -q -e sched:sched_switch,cpu-clock -- sh -c 'sleep 0.05; sleep 0.05'
+	quiet_perf "tracepoint, pipe" tpp.data
+	if $have_perf; then
+		perf script -i tp.data 2>/dev/null | grep -m 1 'sched:sched_switch:' >tp.line
+		perf script -i - <tpp.data 2>/dev/null | grep -m 1 'sched:sched_switch:' >tpp.line
+		if grep -q 'prev_comm=.*==> next_comm=' tp.line && grep -q 'prev_comm=' tpp.line; then
+			ok "tracepoint: perf script decodes the fields (file and pipe)"
+		else
+			not_ok "tracepoint: fields" "$(cat tp.line tpp.line)"
+		fi
+	else
+		skip "tracepoint: perf is not available"
+	fi
+else
+	for t in 1 2 3 4 5; do skip "no sched:sched_switch tracepoint in tracefs"; done
+fi
+expect_exit 2 "tracepoint: an unknown one is bad usage" pdrecord -e sched:no_such_tracepoint -a
+
+# Two busy CPUs at 1000 Hz with call chains: nothing lost.
+expect_exit 0 "1000 Hz on 2 CPUs: records" pdrecord -v -F 1000 -g -o two.data -- \
+	sh -c "'$B' $N & '$B' $N; wait"
+if grep -q ' samples, [0-9]* rounds, 0 lost events' "$TMP/err" &&
+    ! grep -q 'samples, 0 rounds' "$TMP/err"; then
+	ok "1000 Hz on 2 CPUs: no event lost ($(grep -o '[0-9]* samples' "$TMP/err"))"
+else
+	not_ok "1000 Hz on 2 CPUs: losses" "$(cat "$TMP/err")"
+fi
+
+# Hardware events (cpu-clock where the machine has none).
+expect_exit 0 "-e cycles,instructions" pdrecord -q -e cycles,instructions -o ci.data -- "$B" $N
+quiet_perf "-e cycles,instructions" ci.data
+
 # Attach to a process with two named threads.
 cat >thr.c <<'EOF'
 #define _GNU_SOURCE
@@ -117,6 +196,13 @@ static void *spin(void *name)
 int main(int argc, char **argv)
 {
 	pthread_t a, b;
+	if (argc > 2) {
+		/* "late": start one thread after half a second */
+		usleep(500000);
+		pthread_create(&a, NULL, spin, "late");
+		sleep(atoi(argv[1]));
+		return 0;
+	}
 	pthread_create(&a, NULL, spin, "worker-a");
 	pthread_create(&b, NULL, spin, "worker-b");
 	sleep(argc > 1 ? atoi(argv[1]) : 5);
@@ -137,8 +223,20 @@ if ${CC:-cc} -O2 -g -fno-omit-frame-pointer -pthread -o thr thr.c; then
 	expect_exit 0 "-p: until a command ends" pdrecord -q -p "$tpid" -o t2.data -- sleep 0.2
 	kill "$tpid" 2>/dev/null
 	wait "$tpid" 2>/dev/null
+	# A thread created after pdrecord attached is followed.
+	./thr 3 late & tpid=$!
+	sleep 0.2
+	expect_exit 0 "-p: attach before a thread starts" pdrecord -q -g -p "$tpid" --duration 1 -o late.data
+	run_tool late.folded late.err pdcollapse --tid late.data
+	if grep -q "^late-$tpid/" late.folded; then
+		ok "-p: a thread created after attaching is sampled"
+	else
+		not_ok "-p: the late thread is missing" "$(cut -c1-60 late.folded | head -n 5 | tr '\n' '|')"
+	fi
+	kill "$tpid" 2>/dev/null
+	wait "$tpid" 2>/dev/null
 else
-	skip "-p: cannot build the threaded workload"
+	for t in 1 2 3 4 5 6 7; do skip "-p: cannot build the threaded workload"; done
 fi
 
 # Same top symbols and sample counts as perf.
@@ -151,7 +249,7 @@ if $have_perf && perf record -q -g -o ref.data "$B" $N >/dev/null 2>&1; then
 	else
 		not_ok "top symbols differ" "pdrecord: $ours" "perf record: $theirs"
 	fi
-	for f in f.data p.data e.data; do
+	for f in f.data p.data e.data d.data dp.data z.data zp.data ci.data a.data; do
 		n=$(samples $f)
 		run_tool c.folded c.err pdcollapse -q --weight=samples --event=all $f
 		got=$(awk '!/^#/ { s += $NF } END { print s + 0 }' c.folded)
@@ -162,10 +260,7 @@ if $have_perf && perf record -q -g -o ref.data "$B" $N >/dev/null 2>&1; then
 		fi
 	done
 else
-	skip "perf record is not available"
-	skip "perf record is not available"
-	skip "perf record is not available"
-	skip "perf record is not available"
+	for t in 1 2 3 4 5 6 7 8 9 10; do skip "perf record is not available"; done
 fi
 
 # The pipeline of the manual.
@@ -182,7 +277,9 @@ expect_exit 139 "exit: 128+N for a command killed by signal N" pdrecord -q -o x.
 expect_exit 127 "exit: 127 for a command not found" pdrecord -q -o x.data -- ./no-such-command
 chmod 644 thr.c
 expect_exit 126 "exit: 126 for a command that cannot run" pdrecord -q -o x.data -- ./thr.c
-expect_exit 2 "exit: 2 for bad usage" pdrecord -e no-such-event -- true
+expect_exit 125 "exit: 125 for bad usage with a command, as env(1)" pdrecord -e no-such-event -- true
+expect_exit 125 "exit: 125 for a bad option before a command" pdrecord --no-such-option true
+expect_exit 2 "exit: 2 for bad usage without a command" pdrecord -e no-such-event -a
 expect_exit 2 "exit: 2 for nothing to record" pdrecord
 
 # SIGINT ends the recording with a complete file.
