@@ -281,6 +281,12 @@ struct pd_raw_sample {
 	uint32_t pid, tid, cpu;
 	uint64_t nr_callchain;
 	const unsigned char *callchain;	/* nr_callchain u64s, file byte order */
+	uint64_t regs_abi;		/* PERF_SAMPLE_REGS_USER: 0 none, 1 32-bit, 2 64-bit */
+	const unsigned char *regs;	/* one u64 per bit of the attr's sample_regs_user */
+	const unsigned char *stack;	/* PERF_SAMPLE_STACK_USER: the copy from the user SP */
+	uint64_t stack_len;		/* its valid bytes (dyn_size) */
+	const unsigned char *raw;	/* PERF_SAMPLE_RAW */
+	uint32_t raw_size;
 	bool has_time;
 };
 

@@ -47,6 +47,9 @@ struct pd_stats {
 	uint64_t callchain_dropped;	/* chains with guest or invalid contexts */
 	uint64_t salvaged;		/* 1 if the file was read past a killed header */
 	uint64_t tail_bytes;		/* bytes of an unfinished last record */
+	uint64_t unwind_samples;	/* samples with user registers and stack (DWARF mode) */
+	uint64_t unwind_truncated;	/* of which unwound part of the way */
+	uint64_t unwind_none;		/* of which not unwound at all */
 };
 
 /*
@@ -184,6 +187,7 @@ struct pd_session_opts {
 	const char *kallsyms;		/* kallsyms file, or NULL for /proc/kallsyms */
 	const char *home;		/* for ~/.debug, or NULL for $HOME */
 	int no_demangle;
+	int no_unwind;			/* leave DWARF-mode samples at their kernel part and IP */
 };
 
 struct pd_session *pd_session_new(const struct pd_session_opts *opts);

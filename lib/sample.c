@@ -25,13 +25,15 @@ skip_read_format(struct pd_cur *c, uint64_t rf)
 	}
 }
 
-static void
+/* Skip a register block; returns its ABI (0: no registers). */
+static uint64_t
 skip_regs(struct pd_cur *c, uint64_t mask)
 {
 	uint64_t abi = pd_cur_u64(c);
 
 	if (abi)
 		pd_cur_skip(c, 8 * (size_t)__builtin_popcountll(mask));
+	return abi;
 }
 
 int
@@ -85,6 +87,10 @@ pd_sample_parse(const struct pd_attr *a, const unsigned char *body, size_t len, 
 	if (st & PERF_SAMPLE_RAW) {
 		uint32_t n = pd_cur_u32(&c);
 
+		if (!c.bad && n <= c.left) {
+			s->raw = c.p;
+			s->raw_size = n;
+		}
 		pd_cur_skip(&c, n);
 	}
 	if (st & PERF_SAMPLE_BRANCH_STACK) {
@@ -96,13 +102,18 @@ pd_sample_parse(const struct pd_attr *a, const unsigned char *body, size_t len, 
 			return PD_E_CORRUPT;
 		pd_cur_skip(&c, (size_t)nr * 24);
 	}
-	if (st & PERF_SAMPLE_REGS_USER)
-		skip_regs(&c, a->sample_regs_user);
+	if (st & PERF_SAMPLE_REGS_USER) {
+		s->regs = c.p + 8;
+		s->regs_abi = skip_regs(&c, a->sample_regs_user);
+		if (c.bad)
+			s->regs_abi = 0;
+	}
 	if (st & PERF_SAMPLE_STACK_USER) {
 		uint64_t size = pd_cur_u64(&c);
 
 		if (size) {
 			uint64_t dyn;
+			const unsigned char *data = c.p;
 
 			if (size > c.left)
 				return PD_E_CORRUPT;
@@ -110,6 +121,8 @@ pd_sample_parse(const struct pd_attr *a, const unsigned char *body, size_t len, 
 			dyn = pd_cur_u64(&c);
 			if (dyn > size)
 				return PD_E_CORRUPT;
+			s->stack = data;
+			s->stack_len = dyn;
 		}
 	}
 	if (st & (PERF_SAMPLE_WEIGHT | PERF_SAMPLE_WEIGHT_STRUCT))

@@ -21,11 +21,13 @@
 
 #include "pd-internal.h"
 #include "sym.h"
+#include "unwind.h"
 
 struct map {
 	uint64_t start, end, pgoff;
 	struct pd_dso *dso;
 	bool identity;			/* JIT / anonymous: rel = ip */
+	bool exec;
 };
 
 struct mm {
@@ -33,6 +35,8 @@ struct mm {
 	struct map *maps;
 	size_t nr, alloc;
 	size_t last;			/* index of the last hit */
+	struct pd_uw_space *uw;		/* DWARF unwinding state for these maps */
+	bool uw_failed;
 	UT_hash_handle hh;
 };
 
@@ -70,6 +74,7 @@ struct pd_session {
 	uint64_t seq, max_time, next_flush, last_flush;
 	struct pd_frame *frames;
 	size_t aframes;
+	uint64_t *pcs;
 	int cb_error;
 };
 
@@ -96,6 +101,7 @@ pd_session_new(const struct pd_session_opts *opts)
 static void
 mm_free(struct mm *m)
 {
+	pd_uw_space_free(m->uw);
 	free(m->maps);
 	free(m);
 }
@@ -120,6 +126,7 @@ pd_session_free(struct pd_session *s)
 	free(s->q);
 	free(s->store);
 	free(s->frames);
+	free(s->pcs);
 	pd_symbolizer_free(s->sym);
 	pd_arena_release(&s->arena);
 	free(s);
@@ -195,6 +202,10 @@ mm_insert(struct mm *m, const struct map *nm)
 
 	if (nm->end <= nm->start)
 		return 0;
+	/* The unwinder's modules are those of the old maps. */
+	pd_uw_space_free(m->uw);
+	m->uw = NULL;
+	m->uw_failed = false;
 	while (i < m->nr && m->maps[i].end <= nm->start)
 		i++;
 	j = i;
@@ -421,6 +432,7 @@ do_mmap(struct pd_session *s, const struct pd_record *rec)
 	m.start = start;
 	m.end = start + len;
 	m.pgoff = pgoff;
+	m.exec = prot & 4;
 	if (cpumode == PERF_RECORD_MISC_KERNEL || cpumode == PERF_RECORD_MISC_GUEST_KERNEL) {
 		if (cpumode == PERF_RECORD_MISC_GUEST_KERNEL)
 			return;
@@ -515,6 +527,76 @@ resolve(struct pd_session *s, struct thread *t, unsigned cpumode, uint64_t ip, s
 	}
 }
 
+/* The unwinder's view of T's process, made when first needed. */
+static struct pd_uw_space *
+uw_space(struct pd_session *s, struct thread *t)
+{
+	struct mm *m = t->mm;
+	char path[4096];
+
+	if (m->uw || m->uw_failed)
+		return m->uw;
+	m->uw = pd_uw_space_new(m->pid);
+	if (!m->uw) {
+		m->uw_failed = true;
+		return NULL;
+	}
+	for (size_t i = 0; i < m->nr; i++) {
+		const struct map *mp = &m->maps[i];
+
+		if (mp->identity || !mp->dso ||
+		    !pd_symbolizer_binary_path(s->sym, mp->dso, path, sizeof(path)))
+			continue;
+		if (pd_uw_space_add(m->uw, mp->start, mp->end, mp->pgoff, path, mp->exec) < 0)
+			break;
+	}
+	if (pd_uw_space_ready(m->uw) < 0) {
+		pd_uw_space_free(m->uw);
+		m->uw = NULL;
+		m->uw_failed = true;
+	}
+	return m->uw;
+}
+
+/*
+ * A DWARF-mode sample: the user frames from its registers and stack copy
+ * replace the (empty) user part of the chain, after the kernel part, as
+ * perf splices them.  Returns the new number of frames.
+ */
+static size_t
+unwind_user(struct pd_session *s, struct thread *t, const struct pd_raw_sample *rs,
+    const struct pd_attr *a, size_t nf)
+{
+	struct pd_stats *st = pd_reader_stats_mut(s->r);
+	struct pd_uw_regs regs;
+	struct pd_uw_space *u;
+	size_t n = 0, keep = 0;
+	enum pd_uw_result res;
+
+	if (!pd_uw_regs_load(&regs, rs->regs_abi, rs->regs, a->sample_regs_user, rs->stack,
+	    rs->stack_len, s->swap))
+		return nf;
+	st->unwind_samples++;
+	while (keep < nf && s->frames[keep].kind != PD_FRAME_USER)
+		keep++;
+	u = t && t->mm ? uw_space(s, t) : NULL;
+	if (!s->pcs && !(s->pcs = malloc(PD_MAX_CALLCHAIN * sizeof(*s->pcs))))
+		return nf;
+	res = u ? pd_uw_unwind(u, (int32_t)rs->tid, &regs, s->pcs, PD_MAX_CALLCHAIN - keep, &n) :
+	    PD_UW_NONE;
+	if (res == PD_UW_NONE) {
+		st->unwind_none++;
+		return nf;
+	}
+	if (res == PD_UW_TRUNCATED)
+		st->unwind_truncated++;
+	if (PD_GROW(s->frames, keep + n, s->aframes) < 0)
+		return nf;
+	for (size_t i = 0; i < n; i++)
+		resolve(s, t, PERF_RECORD_MISC_USER, s->pcs[i], &s->frames[keep + i]);
+	return keep + n;
+}
+
 static int
 do_sample(struct pd_session *s, const struct pd_record *rec, struct pd_attr *a, size_t ev)
 {
@@ -562,9 +644,11 @@ do_sample(struct pd_session *s, const struct pd_record *rec, struct pd_attr *a, 
 			resolve(s, t, mode ? mode : cpumode, ip, &s->frames[nf++]);
 		}
 	}
+	if (rs.regs_abi && rs.stack_len && !chain_dropped && !s->opts.no_unwind)
+		nf = unwind_user(s, t, &rs, a, nf);
 	/*
-	 * No call chain, or an empty one (a DWARF-mode user sample: the kernel
-	 * leaves the user part to the unwinder): the sample IP is the stack.
+	 * No call chain, or an empty one (a DWARF-mode user sample that could
+	 * not be unwound): the sample IP is the stack.
 	 */
 	if (nf == 0 && !chain_dropped && (a->info.sample_type & PERF_SAMPLE_IP)) {
 		if (PD_GROW(s->frames, 1, s->aframes) < 0)

@@ -954,3 +954,30 @@ pd_symbolizer_lookup(struct pd_symbolizer *y, struct pd_dso *d, uint64_t rel, ui
 		*off = rel - s->start;
 	return pd_sym_name(y, s);
 }
+
+/*
+ * For the unwinder: the path of D's loadable file (the binary itself, which
+ * holds .eh_frame and the bytes of read-only data), build-id checked; not
+ * a separate debug file.  False when there is none.
+ */
+bool
+pd_symbolizer_binary_path(struct pd_symbolizer *y, struct pd_dso *d, char *path, size_t len)
+{
+	char hex[41];
+	const char *home = home_dir(y);
+	int fd;
+
+	if (d->kind != DSO_ELF)
+		return false;
+	snprintf(path, len, "%s%s", y->o.symfs ? y->o.symfs : "", d->name);
+	fd = open_candidate(d, path);
+	if (fd < 0 && d->bid_size && home) {
+		bid_hex(d, hex);
+		snprintf(path, len, "%s/.debug/.build-id/%.2s/%s/elf", home, hex, hex + 2);
+		fd = open_candidate(d, path);
+	}
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}

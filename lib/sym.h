@@ -39,6 +39,9 @@ const char *pd_symbolizer_lookup(struct pd_symbolizer *y, struct pd_dso *d, uint
 /* The demangled name of S. */
 const char *pd_sym_name(struct pd_symbolizer *y, struct pd_sym *s);
 
+/* The binary of D (not a debug file), build-id checked, for the unwinder. */
+bool pd_symbolizer_binary_path(struct pd_symbolizer *y, struct pd_dso *d, char *path, size_t len);
+
 /* A per-DSO cache slot for the folder ("[libc.so.6]"). */
 void **pd_dso_user(struct pd_dso *d);
 

@@ -138,6 +138,11 @@ summary(const char *file, const struct pd_stats *st, uint64_t folded, uint64_t o
 	    (unsigned long long)st->records, (unsigned long long)st->compressed,
 	    (unsigned long long)st->unknown_records, (unsigned long long)st->unknown_features,
 	    (unsigned long long)st->out_of_order, (unsigned long long)st->callchain_dropped);
+	if (st->unwind_samples)
+		fprintf(stderr, "pdcollapse: %s: %llu DWARF samples: %llu unwound fully, %llu truncated, "
+		    "%llu not unwound\n", file, (unsigned long long)st->unwind_samples,
+		    (unsigned long long)(st->unwind_samples - st->unwind_truncated - st->unwind_none),
+		    (unsigned long long)st->unwind_truncated, (unsigned long long)st->unwind_none);
 }
 
 static int

@@ -1,0 +1,104 @@
+#!/bin/sh
+# DWARF unwinding against the real perf: programs built without frame
+# pointers (C through libc's qsort, C++ templates, Rust) are recorded with
+# --call-graph dwarf by perf record and by pdrecord, and pdcollapse's
+# stacks must agree with perf script's own unwinding of the same files on
+# >= 95% of the samples.  The cached walk must give what libdwfl's unwinder
+# gives, and -v must account for every DWARF sample.
+. "$PD_SRC/tests/cli/lib.sh"
+
+can_record || skip_all "perf record is not permitted here (perf_event_paranoid or no perf)"
+command -v "${CC:-cc}" >/dev/null || skip_all "no C compiler"
+cd "$TMP" || exit 2
+
+# check_file NAME FILE: agreement with perf, the two unwinders, -v.
+check_file() {
+	name=$1
+	f=$2
+	run_tool ours.folded ours.err pdcollapse -q --weight=samples "$f"
+	fold_ref "$f" --no-inline >ref.folded
+	a=$(agreement ours.folded ref.folded)
+	if [ "$a" -ge 950 ]; then
+		ok "$name: stacks agree with perf script's unwinding on $a per mille of samples"
+	else
+		not_ok "$name: only $a per mille agree with perf script" \
+			"ours: $(sort -k2 -n ours.folded | tail -n 2 | cut -c1-300 | tr '\n' '|')" \
+			"perf: $(sort ref.folded | uniq -c | sort -n | tail -n 2 | cut -c1-300 | tr '\n' '|')"
+	fi
+	if ! grep -q ';main;' ours.folded; then
+		not_ok "$name: no stack reaches main" "$(head -n 3 ours.folded | cut -c1-200)"
+	else
+		ok "$name: stacks are unwound to main"
+	fi
+	PD_UNWIND=dwfl run_tool slow.folded slow.err pdcollapse -q --weight=samples "$f"
+	a=$(agreement ours.folded slow.folded)
+	if [ "$a" -eq 1000 ]; then
+		ok "$name: the cached walk gives what libdwfl's unwinder gives"
+	else
+		not_ok "$name: cached walk and libdwfl differ ($a per mille)"
+	fi
+	run_tool v.folded v.err pdcollapse -v --weight=samples --event=all "$f"
+	n=$(awk '!/^#/ { s += $NF } END { print s + 0 }' v.folded)
+	line=$(grep 'DWARF samples' v.err)
+	d=$(echo "$line" | sed -n 's/.*: \([0-9]*\) DWARF samples: \([0-9]*\) unwound fully, \([0-9]*\) truncated, \([0-9]*\) not unwound/\1 \2 \3 \4/p')
+	set -- $d
+	if [ $# -eq 4 ] && [ "$1" -eq "$n" ] && [ $(($2 + $3 + $4)) -eq "$1" ] && [ "$2" -gt 0 ]; then
+		ok "$name: -v accounts for the $1 DWARF samples ($2 full, $3 truncated, $4 not)"
+	else
+		not_ok "$name: -v unwinding counts" "$line" "folded $n"
+	fi
+}
+
+${CC:-cc} -O2 -g -fomit-frame-pointer -o nofp "$PD_SRC/tests/data/nofp.c" || skip_all "cannot build nofp.c"
+if perf record -q --call-graph dwarf -o c.data ./nofp 800 >/dev/null 2>&1; then
+	check_file "C -O2 without frame pointers" c.data
+else
+	for t in 1 2 3 4; do skip "perf record --call-graph dwarf failed"; done
+fi
+if pdrecord -q --call-graph dwarf -o pdc.data -- ./nofp 800 >/dev/null 2>&1; then
+	check_file "C, recorded by pdrecord" pdc.data
+else
+	for t in 1 2 3 4; do skip "pdrecord --call-graph dwarf failed"; done
+fi
+
+if command -v "${CXX:-c++}" >/dev/null &&
+    ${CXX:-c++} -O2 -g -fomit-frame-pointer -o cxx "$PD_SRC/tests/data/cxx.cc"; then
+	perf record -q --call-graph dwarf -o cxx.data ./cxx 3000000 >/dev/null 2>&1
+	check_file "C++ templates" cxx.data
+	if grep -q ';main;.*shapes::Area<long>::operator [0-9]' ours.folded; then
+		ok "C++: the template operator() is named"
+	else
+		not_ok "C++: names" "$(head -n 3 ours.folded | cut -c1-200)"
+	fi
+else
+	for t in 1 2 3 4 5; do skip "no C++ compiler"; done
+fi
+
+cat >rs.rs <<'RS'
+use std::hint::black_box;
+#[inline(never)]
+fn leaf(n: u64) -> u64 { let mut s = 0u64; for i in 0..n { s = s.wrapping_add(black_box(i * i)); } s }
+#[inline(never)]
+fn middle(n: u64) -> u64 { let v: Vec<u64> = (0..64).map(|i| leaf(n + i)).collect(); v.iter().sum() }
+#[inline(never)]
+fn outer(n: u64) -> u64 { middle(n) ^ leaf(n / 2) }
+fn main() {
+    let n: u64 = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(20000);
+    let mut s = 0u64;
+    for _ in 0..40 { s ^= outer(black_box(n)); }
+    println!("{}", s);
+}
+RS
+if command -v rustc >/dev/null && rustc -O -g -C force-frame-pointers=no -o rs rs.rs 2>rustc.err; then
+	perf record -q --call-graph dwarf -o rs.data ./rs 200000 >/dev/null 2>&1
+	check_file "Rust" rs.data
+	if grep -q 'rs::outer;rs::middle' ours.folded; then
+		ok "Rust: demangled paths rs::outer -> rs::middle"
+	else
+		not_ok "Rust: names" "$(sort -k2 -n ours.folded | tail -n 1 | cut -c1-300)"
+	fi
+else
+	for t in 1 2 3 4 5; do skip "no Rust compiler (rustc)"; done
+fi
+
+done_testing
