@@ -6,8 +6,9 @@
  * records with a timestamp are queued and delivered in time order; each
  * FINISHED_ROUND flushes everything up to the newest timestamp seen before
  * the previous round.  Records without a timestamp are delivered at once.
- * The queue copies records into one store, which is compacted at every flush,
- * so memory follows the size of a round, not of the file.
+ * The queue copies records into chunks of a store; a chunk is freed when
+ * its last record has been delivered, so memory follows the size of a round,
+ * not of the file, and nothing is copied twice.
  *
  * Threads share their process's maps; FORK clones the parent's maps into a
  * new process; MMAP/MMAP2 replace what they overlap (maps__fixup_overlappings).
@@ -49,8 +50,16 @@ struct thread {
 
 struct qev {
 	uint64_t time, seq;
-	size_t pos;			/* in the store */
+	uint32_t chunk;			/* of the store */
+	uint32_t pos;			/* in the chunk */
 	uint64_t off;			/* file offset */
+};
+
+#define CHUNK_BYTES	(4u << 20)
+
+struct chunk {
+	unsigned char *buf;		/* NULL: a free slot */
+	size_t len, cap, live;		/* live: records not yet delivered */
 };
 
 struct pd_session {
@@ -69,8 +78,9 @@ struct pd_session {
 	bool swap;
 	struct qev *q;
 	size_t nq, aq;
-	unsigned char *store;
-	size_t slen, salloc;
+	struct chunk *chunks;
+	size_t nchunks, achunks, cur;	/* cur: the chunk being filled */
+	size_t slen;			/* bytes of records queued */
 	uint64_t seq, max_time, next_flush, last_flush;
 	struct pd_frame *frames;
 	size_t aframes;
@@ -124,7 +134,9 @@ pd_session_free(struct pd_session *s)
 	}
 	free(s->kmm.maps);
 	free(s->q);
-	free(s->store);
+	for (size_t i = 0; i < s->nchunks; i++)
+		free(s->chunks[i].buf);
+	free(s->chunks);
 	free(s->frames);
 	free(s->pcs);
 	pd_symbolizer_free(s->sym);
@@ -765,23 +777,33 @@ static int
 deliver_stored(struct pd_session *s, const struct qev *e)
 {
 	struct pd_record rec;
-	struct pd_cur c = pd_cur_make(s->store + e->pos, 8, s->swap);
+	struct chunk *k = &s->chunks[e->chunk];
+	struct pd_cur c = pd_cur_make(k->buf + e->pos, 8, s->swap);
+	int rc;
 
 	rec.type = pd_cur_u32(&c);
 	rec.misc = pd_cur_u16(&c);
 	rec.size = pd_cur_u16(&c);
 	rec.offset = e->off;
-	rec.data = s->store + e->pos;
-	return deliver(s, &rec);
+	rec.data = k->buf + e->pos;
+	rc = deliver(s, &rec);
+	s->slen -= ((size_t)rec.size + 7) & ~(size_t)7;
+	if (--k->live == 0) {
+		if (e->chunk == s->cur) {
+			k->len = 0;	/* reuse it */
+		} else {
+			free(k->buf);
+			*k = (struct chunk){ 0 };
+		}
+	}
+	return rc;
 }
 
 /* Deliver queued records with time <= LIMIT (all when ALL), in time order. */
 static int
 flush(struct pd_session *s, uint64_t limit, bool all)
 {
-	size_t n = 0, keep = 0;
-	unsigned char *nstore = NULL;
-	size_t nlen = 0, nalloc = 0;
+	size_t n = 0;
 	int rc = PD_OK;
 
 	if (!s->nq)
@@ -796,30 +818,47 @@ flush(struct pd_session *s, uint64_t limit, bool all)
 	if (n)
 		s->last_flush = s->q[n - 1].time;
 	if (rc < 0) {
+		for (size_t i = 0; i < s->nchunks; i++) {
+			free(s->chunks[i].buf);
+			s->chunks[i] = (struct chunk){ 0 };
+		}
 		s->nq = 0;
 		s->slen = 0;
 		return rc;
 	}
-	/* Compact what stays into a fresh store. */
-	for (size_t i = n; i < s->nq; i++) {
-		struct pd_cur c = pd_cur_make(s->store + s->q[i].pos + 6, 2, s->swap);
-		size_t sz = (pd_cur_u16(&c) + 7u) & ~7u;
+	memmove(s->q, s->q + n, (s->nq - n) * sizeof(*s->q));
+	s->nq -= n;
+	return PD_OK;
+}
 
-		if (PD_GROW(nstore, nlen + sz, nalloc) < 0) {
-			free(nstore);
-			return pd_reader_set_error(s->r, PD_E_NOMEM, s->q[i].off, "out of memory");
-		}
-		memcpy(nstore + nlen, s->store + s->q[i].pos, sz);
-		s->q[keep] = s->q[i];
-		s->q[keep].pos = nlen;
-		nlen += sz;
-		keep++;
+/* Room for SZ bytes in the current chunk, or a new one. */
+static int
+store_room(struct pd_session *s, size_t sz)
+{
+	size_t i;
+	struct chunk *k = s->nchunks ? &s->chunks[s->cur] : NULL;
+
+	if (k && k->buf && k->cap - k->len >= sz)
+		return PD_OK;
+	for (i = 0; i < s->nchunks; i++)
+		if (!s->chunks[i].buf)
+			break;
+	if (i == s->nchunks && PD_GROW(s->chunks, s->nchunks + 1, s->achunks) < 0)
+		return PD_E_NOMEM;
+	k = &s->chunks[i];
+	k->cap = sz > CHUNK_BYTES ? sz : CHUNK_BYTES;
+	k->buf = malloc(k->cap);
+	if (!k->buf)
+		return PD_E_NOMEM;
+	k->len = k->live = 0;
+	if (i == s->nchunks)
+		s->nchunks++;
+	/* The chunk left behind is freed by its last delivery; an empty one now. */
+	if (s->cur != i && s->cur < s->nchunks && s->chunks[s->cur].buf && !s->chunks[s->cur].live) {
+		free(s->chunks[s->cur].buf);
+		s->chunks[s->cur] = (struct chunk){ 0 };
 	}
-	free(s->store);
-	s->store = nstore;
-	s->slen = nlen;
-	s->salloc = nalloc;
-	s->nq = keep;
+	s->cur = i;
 	return PD_OK;
 }
 
@@ -844,13 +883,19 @@ enqueue(struct pd_session *s, const struct pd_record *rec, uint64_t time)
 		if (rc < 0)
 			return rc;
 	}
-	if (PD_GROW(s->store, s->slen + sz, s->salloc) < 0 ||
-	    PD_GROW(s->q, s->nq + 1, s->aq) < 0)
+	if (store_room(s, sz) < 0 || PD_GROW(s->q, s->nq + 1, s->aq) < 0)
 		return pd_reader_set_error(s->r, PD_E_NOMEM, rec->offset, "out of memory");
-	memcpy(s->store + s->slen, rec->data, sz);
+	{
+		struct chunk *k = &s->chunks[s->cur];
+
+		memcpy(k->buf + k->len, rec->data, rec->size);
+		s->q[s->nq].chunk = (uint32_t)s->cur;
+		s->q[s->nq].pos = (uint32_t)k->len;
+		k->len += sz;
+		k->live++;
+	}
 	s->q[s->nq].time = time;
 	s->q[s->nq].seq = s->seq++;
-	s->q[s->nq].pos = s->slen;
 	s->q[s->nq].off = rec->offset;
 	s->nq++;
 	s->slen += sz;
@@ -922,6 +967,10 @@ pd_session_run(struct pd_session *s, struct pd_reader *r, pd_sample_fn fn, void 
 	s->swap = pd_reader_swap(r);
 	s->seq = s->max_time = s->next_flush = s->last_flush = 0;
 	s->nq = s->slen = 0;
+	for (size_t i = 0; i < s->nchunks; i++) {
+		free(s->chunks[i].buf);
+		s->chunks[i] = (struct chunk){ 0 };
+	}
 	s->cb_error = 0;
 	pd_symbolizer_set_reader(s->sym, r);
 	/* perf registers the idle task as "swapper" (machine__idle_thread). */

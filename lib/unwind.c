@@ -524,8 +524,12 @@ pd_uw_regs_load(struct pd_uw_regs *out, uint64_t abi, const unsigned char *regs,
 	bool have[64] = { false };
 	size_t k = 0;
 
-	/* PERF_SAMPLE_REGS_ABI_64, recorded on a machine of our byte order */
-	if (abi != 2 || swap || !stack || !stack_len)
+	/*
+	 * PERF_SAMPLE_REGS_ABI_64.  A file in the other byte order holds the
+	 * registers and the stack copy as swapped u64s (perf swaps samples
+	 * word by word), and reads undo that.
+	 */
+	if (abi != 2 || !stack || !stack_len)
 		return false;
 	for (int bit = 0; bit < 64; bit++)
 		if (mask & (1ull << bit)) {
