@@ -178,6 +178,8 @@ struct pd_sample {
 	uint16_t cpumode;
 	size_t nr_frames;
 	const struct pd_frame *frames;
+	const unsigned char *raw;	/* PERF_SAMPLE_RAW (tracepoint data), or NULL */
+	uint32_t raw_size;
 };
 
 typedef int (*pd_sample_fn)(void *ctx, const struct pd_sample *s);

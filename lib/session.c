@@ -678,6 +678,8 @@ do_sample(struct pd_session *s, const struct pd_record *rec, struct pd_attr *a, 
 	out.cpumode = (uint16_t)cpumode;
 	out.nr_frames = nf;
 	out.frames = s->frames;
+	out.raw = rs.raw;
+	out.raw_size = rs.raw_size;
 	if (s->fn && s->fn(s->ctx, &out) < 0) {
 		s->cb_error = 1;
 		return PD_E_CALLBACK;
