@@ -190,6 +190,15 @@ struct pd_session_opts {
 	const char *home;		/* for ~/.debug, or NULL for $HOME */
 	int no_demangle;
 	int no_unwind;			/* leave DWARF-mode samples at their kernel part and IP */
+	/*
+	 * Source views, read from DWARF only when asked (pdcollapse --inline,
+	 * --lines): INLINE_FRAMES expands each user frame into the functions
+	 * inlined at its address, outermost first; SRCLINES names each such
+	 * frame "func (file:line)", as eu-addr2line -i gives them.  Folding
+	 * honours both; other consumers call pd_symbolizer_src (sym.h).
+	 */
+	int inline_frames;
+	int srclines;
 };
 
 struct pd_session *pd_session_new(const struct pd_session_opts *opts);

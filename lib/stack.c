@@ -9,6 +9,12 @@
  * sorts.  The naming follows stackcollapse-perf.pl's defaults: unknown
  * symbols become "[dso basename]" (or "[unknown]"), ';' becomes ':',
  * argument lists and quotes are removed, and spaces in the comm become '_'.
+ *
+ * When the session asks for source views (pd_session_opts.inline_frames,
+ * .srclines), a user frame with a symbol becomes its chain of inlined
+ * functions, "outer;...;inner", each level "func (file:line)" with lines.
+ * The symbolizer resolves and keeps each distinct address once for the
+ * session (so across flushes); the text of a view is cached in it too.
  */
 #include <stdlib.h>
 
@@ -225,13 +231,79 @@ unknown_name(struct pd_buf *b, const struct pd_frame *fr, unsigned flags)
 	pd_buf_addstr(b, "]");
 }
 
-static const char *
-frame_name(struct pd_fold *f, struct pd_symbolizer *y, const struct pd_frame *fr, bool java,
-    struct pd_buf *tmp)
+/* A source file name: only what would break the format is replaced. */
+static void
+tidy_path(struct pd_buf *b, const char *path)
 {
-	struct pd_sym *sym = fr->dso ? pd_symbolizer_find(y, fr->dso, fr->rel) : NULL;
+	for (const char *p = path; *p; p++) {
+		char ch = *p == ';' ? ':' : (*p == '\n' || *p == '\r') ? ' ' : *p;
+
+		pd_buf_add(b, &ch, 1);
+	}
+}
+
+/*
+ * A frame's source view (--inline, --lines) as "outer;...;inner" with
+ * "func (file:line)" names; levels whose name begins with '(' are dropped,
+ * as stackcollapse-perf.pl drops such frames.  NULL when there is no symbol
+ * (the caller names it as usual).  The text is cached in the view, which
+ * the symbolizer keeps across flushes.
+ */
+static const char *
+src_name(struct pd_fold *f, struct pd_symbolizer *y, const struct pd_frame *fr, bool ret,
+    bool java, struct pd_buf *tmp)
+{
+	struct pd_srcinfo *si = pd_symbolizer_src(y, fr->dso, fr->rel, ret);
+
+	if (!si || !si->sym || !si->nr)
+		return NULL;
+	if (si->user && !java)
+		return si->user;
+	pd_buf_reset(tmp);
+	for (size_t i = 0; i < si->nr; i++) {
+		const struct pd_srclevel *l = &si->level[i];
+		size_t at = tmp->len, start;
+
+		if (at)
+			pd_buf_addstr(tmp, ";");
+		start = tmp->len;
+		tidy(tmp, l->func);
+		/* Java names lose the 'L' of their signature, as in frame_name. */
+		if (java && tmp->buf[start] == 'L' && strchr(tmp->buf + start, '/')) {
+			memmove(tmp->buf + start, tmp->buf + start + 1, tmp->len - start);
+			tmp->len--;
+		}
+		if (tmp->buf[start] == '(') {
+			tmp->len = at;		/* dropped */
+			if (tmp->alloc)
+				tmp->buf[at] = '\0';
+			continue;
+		}
+		if (l->file) {
+			pd_buf_addstr(tmp, " (");
+			tidy_path(tmp, l->file);
+			pd_buf_addf(tmp, ":%u)", l->line);
+		}
+	}
+	if (!java)
+		si->user = pd_arena_strdup(&f->text, tmp->buf);
+	return tmp->buf;
+}
+
+static const char *
+frame_name(struct pd_fold *f, struct pd_symbolizer *y, const struct pd_frame *fr, bool ret,
+    bool java, struct pd_buf *tmp)
+{
+	struct pd_sym *sym;
 	void **slot = fr->dso ? pd_dso_user(fr->dso) : NULL;
 
+	if (fr->dso && fr->kind == PD_FRAME_USER && pd_symbolizer_src_wanted(y)) {
+		const char *name = src_name(f, y, fr, ret, java, tmp);
+
+		if (name)
+			return name;
+	}
+	sym = fr->dso ? pd_symbolizer_find(y, fr->dso, fr->rel) : NULL;
 	pd_buf_reset(tmp);
 	if (!sym) {
 		if (!(f->flags & PD_FOLD_ADDRS) && slot && *slot)
@@ -280,6 +352,7 @@ pd_fold_flush(struct pd_fold *f, struct pd_session *s)
 	struct pd_symbolizer *y = pd_session_symbolizer(s);
 	struct pd_buf *b = &f->line, tmp = PD_BUF_INIT, comm = PD_BUF_INIT;
 	int rc = PD_OK;
+	bool src = pd_symbolizer_src_wanted(y);
 
 	for (size_t i = 0; i < f->cap && rc == PD_OK; i++) {
 		struct chain *c = &f->tab[i];
@@ -312,12 +385,23 @@ pd_fold_flush(struct pd_fold *f, struct pd_session *s)
 			struct pd_frame fr;
 			const char *name;
 			uint64_t tagged = c->key[3 + 2 * k];
+			/*
+			 * Below the sample IP, frames are return addresses; the
+			 * first user frame under kernel frames is where user
+			 * code was interrupted or made a syscall, so it is
+			 * looked up as it is.  (DWARF-unwound frames already
+			 * hold the return address - 1; one byte less still
+			 * falls in the same call instruction.)
+			 */
+			bool ret = k > 0 && (c->key[3 + 2 * (k - 1)] & 3) != PD_FRAME_KERNEL;
 
 			fr.dso = (struct pd_dso *)(uintptr_t)(tagged & ~(uint64_t)3);
 			fr.kind = tagged & 3;
 			fr.rel = fr.ip = c->key[4 + 2 * k];
-			name = frame_name(f, y, &fr, java, &tmp);
+			name = frame_name(f, y, &fr, ret, java, &tmp);
 			if (name[0] == '(')	/* stackcollapse-perf.pl skips these */
+				continue;
+			if (!name[0] && src)	/* every inline level skipped */
 				continue;
 			if (!first)
 				pd_buf_addstr(b, ";");

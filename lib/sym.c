@@ -14,6 +14,10 @@
  * kernel build-id, or else its OS release, matches the running kernel.
  * JIT code uses /tmp/perf-PID.map; [vdso] uses perf's cache or our own vdso
  * when the build-ids agree.
+ *
+ * Source views (inlined functions, file:line) come from the same libdwfl
+ * module, whose DWARF is looked for only when the first view is asked for:
+ * in the ELF itself, perf's cache, then by build-id and debuglink.
  */
 #include <ctype.h>
 #include <elf.h>
@@ -27,6 +31,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <dwarf.h>
 #include <elfutils/libdwfl.h>
 #include "pd-uthash.h"
 
@@ -47,6 +52,20 @@ struct pd_dso {
 	size_t nr_syms;
 	Dwfl *dwfl;
 	void *user;
+	/* For source views (pd_symbolizer_src): the ELF's program headers and bias. */
+	struct pd_symbolizer *y;
+	Dwfl_Module *mod;
+	GElf_Addr mbias;
+	GElf_Phdr *ph;
+	size_t nph;
+	struct src_entry *srcs;
+	UT_hash_handle hh;
+};
+
+/* A cached source view, keyed by the address looked up. */
+struct src_entry {
+	uint64_t at;
+	struct pd_srcinfo info;
 	UT_hash_handle hh;
 };
 
@@ -68,6 +87,10 @@ struct pd_symbolizer {
 	Dwfl_Callbacks cb;
 };
 
+static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname,
+    Dwarf_Addr base, const char *file_name, const char *debuglink_file, GElf_Word debuglink_crc,
+    char **debuginfo_file_name);
+
 struct pd_symbolizer *
 pd_symbolizer_new(const struct pd_session_opts *o)
 {
@@ -85,7 +108,7 @@ pd_symbolizer_new(const struct pd_session_opts *o)
 			snprintf(y->debuginfo_path, n, ":.debug:%s/usr/lib/debug:/usr/lib/debug", o->symfs);
 	}
 	y->cb.find_elf = dwfl_build_id_find_elf;
-	y->cb.find_debuginfo = dwfl_standard_find_debuginfo;
+	y->cb.find_debuginfo = find_debuginfo;
 	y->cb.section_address = dwfl_offline_section_address;
 	y->cb.debuginfo_path = y->debuginfo_path ? &y->debuginfo_path : NULL;
 	return y;
@@ -100,9 +123,11 @@ pd_symbolizer_free(struct pd_symbolizer *y)
 		return;
 	HASH_ITER(hh, y->dsos, d, t) {
 		HASH_DEL(y->dsos, d);
+		HASH_CLEAR(hh, d->srcs);	/* the entries are in the arena */
 		if (d->dwfl)
 			dwfl_end(d->dwfl);
 		free(d->syms);
+		free(d->ph);
 		free(d);
 	}
 	free(y->ksyms);
@@ -178,6 +203,7 @@ dso_get(struct pd_symbolizer *y, const char *name, enum dso_kind kind)
 		return NULL;
 	}
 	d->kind = kind;
+	d->y = y;
 	HASH_ADD_KEYPTR(hh, y->dsos, d->name, strlen(d->name), d);
 	return d;
 }
@@ -445,6 +471,37 @@ home_dir(const struct pd_symbolizer *y)
 	return h && *h ? h : NULL;
 }
 
+/*
+ * Separate debug files, for the symbol table and for DWARF: perf's cache
+ * first (~/.debug/.build-id/xx/rest/debug, where perf buildid-cache and
+ * debuginfod put them), then libdwfl's search by build-id and by
+ * .gnu_debuglink in the debuginfo_path directories (/usr/lib/debug, and
+ * under --symfs).  USERDATA is the DSO (load_elf_fd sets it).
+ */
+static int
+find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf_Addr base,
+    const char *file_name, const char *debuglink_file, GElf_Word debuglink_crc,
+    char **debuginfo_file_name)
+{
+	struct pd_dso *d = userdata ? *userdata : NULL;
+	const char *home = d ? home_dir(d->y) : NULL;
+
+	if (home && d->bid_size) {
+		char path[4096], hex[41];
+		int fd;
+
+		bid_hex(d, hex);
+		snprintf(path, sizeof(path), "%s/.debug/.build-id/%.2s/%s/debug", home, hex, hex + 2);
+		fd = open_candidate(d, path);
+		if (fd >= 0) {
+			*debuginfo_file_name = strdup(path);
+			return fd;
+		}
+	}
+	return dwfl_standard_find_debuginfo(mod, userdata, modname, base, file_name,
+	    debuglink_file, debuglink_crc, debuginfo_file_name);
+}
+
 /* perf's candidates (FORMAT-NOTES.md 7.2), first match wins. */
 static int
 find_elf(struct pd_symbolizer *y, struct pd_dso *d, char *path, size_t len)
@@ -595,6 +652,7 @@ load_elf_fd(struct pd_symbolizer *y, struct pd_dso *d, int fd, const char *path)
 	size_t nph = 0;
 	int n;
 	size_t alloc = 0;
+	void **ud;
 
 	if (!dwfl) {
 		close(fd);
@@ -606,6 +664,8 @@ load_elf_fd(struct pd_symbolizer *y, struct pd_dso *d, int fd, const char *path)
 		dwfl_end(dwfl);
 		return;
 	}
+	dwfl_module_info(mod, &ud, NULL, NULL, NULL, NULL, NULL, NULL);
+	*ud = d;		/* for find_debuginfo */
 	main = dwfl_module_getelf(mod, &mbias);
 	if (!main || elf_getphdrnum(main, &nph) < 0 || nph == 0 || nph > 4096) {
 		dwfl_end(dwfl);
@@ -652,7 +712,6 @@ load_elf_fd(struct pd_symbolizer *y, struct pd_dso *d, int fd, const char *path)
 			.binding = (uint8_t)GELF_ST_BIND(sym.st_info),
 		};
 	}
-	free(ph);
 	/*
 	 * perf fixes up the symbol ends (a sizeless symbol runs to the next
 	 * one) before it adds the PLT symbols, and a symbol stretched over the
@@ -662,6 +721,10 @@ load_elf_fd(struct pd_symbolizer *y, struct pd_dso *d, int fd, const char *path)
 	add_plt(y, d, main, &alloc);
 	finish_table(d->syms, &d->nr_syms, false);
 	d->dwfl = dwfl;		/* names point into its tables */
+	d->mod = mod;
+	d->mbias = mbias;
+	d->ph = ph;
+	d->nph = nph;
 }
 
 static void
@@ -953,6 +1016,186 @@ pd_symbolizer_lookup(struct pd_symbolizer *y, struct pd_dso *d, uint64_t rel, ui
 	if (off)
 		*off = rel - s->start;
 	return pd_sym_name(y, s);
+}
+
+/* ---------------------------------------------------------------- */
+/* Source views: inlined functions and lines from DWARF (libdw). */
+
+bool
+pd_symbolizer_src_wanted(const struct pd_symbolizer *y)
+{
+	return y->o.inline_frames || y->o.srclines;
+}
+
+/* File offset (perf's map_ip space) to link-time address: vaddr_to_off inverted. */
+static bool
+off_to_vaddr(const GElf_Phdr *ph, size_t nph, uint64_t off, uint64_t *vaddr)
+{
+	for (size_t i = 0; i < nph; i++)
+		if (ph[i].p_type == PT_LOAD && off >= ph[i].p_offset &&
+		    off - ph[i].p_offset < ph[i].p_filesz) {
+			*vaddr = off - ph[i].p_offset + ph[i].p_vaddr;
+			return true;
+		}
+	return false;
+}
+
+/* eu-addr2line's get_diename: the linkage name, else the name, through abstract origins. */
+static const char *
+die_name(struct pd_symbolizer *y, Dwarf_Die *die)
+{
+	Dwarf_Attribute attr;
+	const char *name = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_linkage_name, &attr));
+	char *dm;
+
+	if (!name)
+		name = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &attr));
+	if (!name)
+		name = dwarf_diename(die);
+	if (!name || !*name)
+		return "??";
+	dm = y->o.no_demangle ? NULL : pd_demangle(&y->arena, name);
+	return dm ? dm : name;
+}
+
+static bool
+is_function(Dwarf_Die *die)
+{
+	int tag = dwarf_tag(die);
+
+	return tag == DW_TAG_subprogram || tag == DW_TAG_inlined_subroutine ||
+	    tag == DW_TAG_entry_point;
+}
+
+/*
+ * The levels at module address ADDR, the innermost first, into LV (at most
+ * MAX); the outermost is left for the caller to name from the symbol table.
+ * Follows eu-addr2line -f -i: the scopes containing ADDR, innermost first
+ * (dwarf_getscopes), then the lexical chain of the innermost one
+ * (dwarf_getscopes_die), where each DW_TAG_inlined_subroutine gives its
+ * caller's call site.  Returns the number of levels, 0 without DWARF.
+ */
+static size_t
+inline_levels(struct pd_symbolizer *y, struct pd_dso *d, Dwarf_Addr addr, struct pd_srclevel **lv,
+    size_t *alloc)
+{
+	Dwarf_Addr bias = 0;
+	Dwarf_Die *cu = dwfl_module_addrdie(d->mod, addr, &bias), *scopes = NULL, inner;
+	Dwarf_Files *files = NULL;
+	size_t n = 0;
+	int ns;
+
+	if (!cu || dwarf_getscopes(cu, addr - bias, &scopes) <= 0) {
+		free(scopes);
+		return 0;
+	}
+	inner = scopes[0];
+	free(scopes);
+	scopes = NULL;
+	ns = dwarf_getscopes_die(&inner, &scopes);
+	if (ns <= 0) {
+		free(scopes);
+		return 0;
+	}
+	if (dwarf_getsrcfiles(cu, &files, NULL) != 0)
+		files = NULL;
+	for (int i = 0; i < ns; i++) {
+		Dwarf_Attribute attr;
+		Dwarf_Word val;
+		struct pd_srclevel l = { NULL, NULL, 0 };
+
+		if (!is_function(&scopes[i]))
+			continue;
+		if (n == 0) {		/* the innermost function: its line is the address's */
+			if (PD_GROW(*lv, n + 1, *alloc) < 0)
+				break;
+			(*lv)[n++] = (struct pd_srclevel){ die_name(y, &scopes[i]), NULL, 0 };
+		}
+		if (dwarf_tag(&scopes[i]) != DW_TAG_inlined_subroutine)
+			break;
+		/* Inlined: the next function out calls it, at DW_AT_call_file:line. */
+		for (int j = i + 1; j < ns; j++)
+			if (is_function(&scopes[j])) {
+				l.func = die_name(y, &scopes[j]);
+				break;
+			}
+		if (!l.func)
+			break;
+		if (y->o.srclines && files &&
+		    dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_file, &attr), &val) == 0)
+			l.file = dwarf_filesrc(files, val, NULL, NULL);
+		if (dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_line, &attr), &val) == 0)
+			l.line = (unsigned)val;
+		if (PD_GROW(*lv, n + 1, *alloc) < 0)
+			break;
+		(*lv)[n++] = l;
+	}
+	free(scopes);
+	return n;
+}
+
+static void
+src_resolve(struct pd_symbolizer *y, struct pd_dso *d, uint64_t at, struct pd_srcinfo *si)
+{
+	struct pd_srclevel one = { NULL, NULL, 0 }, *lv = NULL, *out;
+	size_t alloc = 0, n = 0;
+	uint64_t vaddr;
+	bool dwarf = d->kind == DSO_ELF && d->mod && off_to_vaddr(d->ph, d->nph, at, &vaddr);
+	Dwarf_Addr addr = dwarf ? vaddr + d->mbias : 0;
+
+	if (dwarf && y->o.inline_frames)
+		n = inline_levels(y, d, addr, &lv, &alloc);
+	if (n == 0) {
+		lv = &one;
+		n = 1;
+	}
+	/* The outermost is named from the symbol table, as without these options. */
+	lv[n - 1].func = pd_sym_name(y, si->sym);
+	if (dwarf && y->o.srclines) {
+		Dwfl_Line *line = dwfl_module_getsrc(d->mod, addr);
+		int lineno = 0;
+		const char *src = line ? dwfl_lineinfo(line, NULL, &lineno, NULL, NULL, NULL) : NULL;
+
+		lv[0].file = src;
+		lv[0].line = src && lineno > 0 ? (unsigned)lineno : 0;	/* eu-addr2line prints 0 too */
+	}
+	/* Outermost first, into the arena. */
+	out = pd_arena_alloc(&y->arena, n * sizeof(*out));
+	if (out) {
+		for (size_t i = 0; i < n; i++)
+			out[i] = lv[n - 1 - i];
+		si->level = out;
+		si->nr = n;
+	}
+	if (lv != &one)
+		free(lv);
+}
+
+struct pd_srcinfo *
+pd_symbolizer_src(struct pd_symbolizer *y, struct pd_dso *d, uint64_t rel, bool ret)
+{
+	uint64_t at = ret && rel ? rel - 1 : rel;
+	struct src_entry *e;
+
+	HASH_FIND(hh, d->srcs, &at, sizeof(at), e);
+	if (e)
+		return &e->info;
+	e = pd_arena_alloc(&y->arena, sizeof(*e));
+	if (!e)
+		return NULL;
+	memset(e, 0, sizeof(*e));
+	e->at = at;
+	/*
+	 * A return address names the function of its call (perf 6.1 looks it
+	 * up as it is, which differs only after a call to a noreturn function).
+	 */
+	e->info.sym = pd_symbolizer_find(y, d, at);
+	if (!e->info.sym && at != rel)
+		e->info.sym = pd_symbolizer_find(y, d, rel);
+	if (e->info.sym)
+		src_resolve(y, d, at, &e->info);
+	HASH_ADD(hh, d->srcs, at, sizeof(e->at), e);
+	return &e->info;
 }
 
 /*

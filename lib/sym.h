@@ -39,6 +39,41 @@ const char *pd_symbolizer_lookup(struct pd_symbolizer *y, struct pd_dso *d, uint
 /* The demangled name of S. */
 const char *pd_sym_name(struct pd_symbolizer *y, struct pd_sym *s);
 
+/*
+ * Source view of an address (--inline, --lines): one level per function,
+ * the outermost first.  Level 0 is the function of the symbol table (named
+ * as pd_sym_name names it); with pd_session_opts.inline_frames, every
+ * function inlined into it follows, from DWARF, down to the innermost.
+ * The innermost level's place is the line of the address itself; every
+ * other level's is the call site of the level below it (DW_AT_call_file
+ * and DW_AT_call_line), as eu-addr2line -i prints them.
+ */
+struct pd_srclevel {
+	const char *func;		/* demangled unless no_demangle */
+	const char *file;		/* as eu-addr2line prints it; NULL: unknown, or no srclines */
+	unsigned line;
+};
+
+struct pd_srcinfo {
+	struct pd_sym *sym;		/* the symbol at the address; NULL: NR is 0 */
+	size_t nr;
+	const struct pd_srclevel *level;
+	void *user;			/* a cache slot for the folder */
+};
+
+/* Whether the session asked for inlined frames or source lines. */
+bool pd_symbolizer_src_wanted(const struct pd_symbolizer *y);
+
+/*
+ * The source view of REL in D, for the options the session asked for.
+ * RET says REL is a return address (any frame but the sample IP and the
+ * first user frame under kernel frames): it is looked up at REL - 1, so
+ * that it names the call, not the instruction after it.  Each distinct
+ * address is resolved once and cached for the symbolizer's life; the DWARF
+ * is read only here, on first use.  NULL only when out of memory.
+ */
+struct pd_srcinfo *pd_symbolizer_src(struct pd_symbolizer *y, struct pd_dso *d, uint64_t rel, bool ret);
+
 /* The binary of D (not a debug file), build-id checked, for the unwinder. */
 bool pd_symbolizer_binary_path(struct pd_symbolizer *y, struct pd_dso *d, char *path, size_t len);
 
