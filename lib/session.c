@@ -85,7 +85,9 @@ struct pd_session {
 	struct pd_frame *frames;
 	size_t aframes;
 	uint64_t *pcs;
+	bool kprefetch;			/* kallsyms asked for */
 	int cb_error;
+	size_t max_frames;		/* frames resolved per sample (pd_session_set_max_frames) */
 };
 
 /* ---------------------------------------------------------------- */
@@ -105,6 +107,7 @@ pd_session_new(const struct pd_session_opts *opts)
 		return NULL;
 	}
 	s->kmm.pid = -1;
+	s->max_frames = PD_MAX_CALLCHAIN;
 	return s;
 }
 
@@ -142,6 +145,12 @@ pd_session_free(struct pd_session *s)
 	pd_symbolizer_free(s->sym);
 	pd_arena_release(&s->arena);
 	free(s);
+}
+
+void
+pd_session_set_max_frames(struct pd_session *s, size_t n)
+{
+	s->max_frames = n && n < PD_MAX_CALLCHAIN ? n : PD_MAX_CALLCHAIN;
 }
 
 const struct pd_stats *
@@ -533,6 +542,10 @@ resolve(struct pd_session *s, struct thread *t, unsigned cpumode, uint64_t ip, s
 	if (m) {
 		f->dso = m->dso;
 		f->rel = m->identity ? ip : ip - m->start + m->pgoff;
+		if (f->kind == PD_FRAME_KERNEL && !s->kprefetch) {
+			s->kprefetch = true;
+			pd_symbolizer_prefetch_kallsyms(s->sym);
+		}
 	} else {
 		f->dso = NULL;
 		f->rel = ip;
@@ -634,7 +647,7 @@ do_sample(struct pd_session *s, const struct pd_record *rec, struct pd_attr *a, 
 
 		if (PD_GROW(s->frames, want, s->aframes) < 0)
 			return pd_reader_set_error(s->r, PD_E_NOMEM, rec->offset, "out of memory");
-		for (uint64_t i = 0; i < rs.nr_callchain && nf < PD_MAX_CALLCHAIN; i++) {
+		for (uint64_t i = 0; i < rs.nr_callchain && nf < s->max_frames; i++) {
 			uint64_t ip = pd_load64(rs.callchain + 8 * i, s->swap);
 
 			if (ip >= PERF_CONTEXT_MAX) {
@@ -656,7 +669,7 @@ do_sample(struct pd_session *s, const struct pd_record *rec, struct pd_attr *a, 
 			resolve(s, t, mode ? mode : cpumode, ip, &s->frames[nf++]);
 		}
 	}
-	if (rs.regs_abi && rs.stack_len && !chain_dropped && !s->opts.no_unwind)
+	if (rs.regs_abi && rs.stack_len && !chain_dropped && !s->opts.no_unwind && nf < s->max_frames)
 		nf = unwind_user(s, t, &rs, a, nf);
 	/*
 	 * No call chain, or an empty one (a DWARF-mode user sample that could

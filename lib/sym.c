@@ -23,6 +23,7 @@
 #include <elf.h>
 #include <fcntl.h>
 #include <gelf.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/auxv.h>
@@ -81,6 +82,11 @@ struct pd_symbolizer {
 	bool have_kernel_ref;
 	/* kallsyms, shared by the kernel and its modules */
 	bool kallsyms_loaded;
+	/* kallsyms read ahead by a thread (the kernel takes ~50 ms to format it) */
+	pthread_t kthread;
+	bool kthread_started;
+	char *kbuf;
+	size_t klen;
 	struct pd_sym *ksyms;
 	size_t nr_ksyms;
 	char *debuginfo_path;
@@ -129,6 +135,10 @@ pd_symbolizer_free(struct pd_symbolizer *y)
 		free(d->syms);
 		free(d->ph);
 		free(d);
+	}
+	if (y->kthread_started) {
+		pthread_join(y->kthread, NULL);
+		free(y->kbuf);
 	}
 	free(y->ksyms);
 	free(y->bids);
@@ -226,6 +236,25 @@ pd_symbolizer_dso(struct pd_symbolizer *y, const char *name, const unsigned char
 		d->bid_size = (uint8_t)bid_size;
 	}
 	return d;
+}
+
+static char *slurp(const char *path, size_t *len);
+
+static void *
+kallsyms_reader(void *arg)
+{
+	struct pd_symbolizer *y = arg;
+
+	y->kbuf = slurp(y->o.kallsyms ? y->o.kallsyms : "/proc/kallsyms", &y->klen);
+	return NULL;
+}
+
+void
+pd_symbolizer_prefetch_kallsyms(struct pd_symbolizer *y)
+{
+	if (y->kallsyms_loaded || y->kthread_started)
+		return;
+	y->kthread_started = pthread_create(&y->kthread, NULL, kallsyms_reader, y) == 0;
 }
 
 struct pd_dso *
@@ -925,14 +954,38 @@ load_kallsyms(struct pd_symbolizer *y)
 	bool nonzero = false;
 
 	y->kallsyms_loaded = true;
-	if (!kallsyms_allowed(y))
-		return;
-	buf = slurp(y->o.kallsyms ? y->o.kallsyms : "/proc/kallsyms", &len);
+	if (y->kthread_started) {
+		pthread_join(y->kthread, NULL);
+		y->kthread_started = false;
+		buf = y->kbuf;
+		len = y->klen;
+		y->kbuf = NULL;
+		if (!kallsyms_allowed(y)) {
+			free(buf);
+			return;
+		}
+	} else {
+		if (!kallsyms_allowed(y))
+			return;
+		buf = slurp(y->o.kallsyms ? y->o.kallsyms : "/proc/kallsyms", &len);
+	}
 	if (!buf)
 		return;
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char *end, type, *name, *mod;
-		unsigned long long addr = strtoull(line, &end, 16);
+		unsigned long long addr = 0;
+
+		for (end = line; ; end++) {
+			unsigned c = (unsigned char)*end, v;
+
+			if (c - '0' < 10)
+				v = c - '0';
+			else if ((c | 0x20) - 'a' < 6)
+				v = (c | 0x20) - 'a' + 10;
+			else
+				break;
+			addr = addr << 4 | v;
+		}
 
 		if (end == line || end[0] != ' ' || !end[1] || end[2] != ' ')
 			continue;

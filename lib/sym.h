@@ -74,6 +74,12 @@ bool pd_symbolizer_src_wanted(const struct pd_symbolizer *y);
  */
 struct pd_srcinfo *pd_symbolizer_src(struct pd_symbolizer *y, struct pd_dso *d, uint64_t rel, bool ret);
 
+/*
+ * Start reading kallsyms in a thread, for the kernel frames to come (the
+ * names are still made on the caller's thread, in file order).
+ */
+void pd_symbolizer_prefetch_kallsyms(struct pd_symbolizer *y);
+
 /* The binary of D (not a debug file), build-id checked, for the unwinder. */
 bool pd_symbolizer_binary_path(struct pd_symbolizer *y, struct pd_dso *d, char *path, size_t len);
 
