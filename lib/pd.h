@@ -212,6 +212,13 @@ void pd_session_free(struct pd_session *s);
  */
 int pd_session_run(struct pd_session *s, struct pd_reader *r, pd_sample_fn fn, void *ctx);
 
+/*
+ * Resolve at most N frames of each sample, leaf first (0: all); callers
+ * that need only the leaf skip the work of the rest.  May be called from a
+ * sample callback, for the samples after it.
+ */
+void pd_session_set_max_frames(struct pd_session *s, size_t n);
+
 /* Counters for every input this session has run, added up. */
 const struct pd_stats *pd_session_stats(const struct pd_session *s);
 
