@@ -14,6 +14,7 @@
 
 int tool_verbose;
 int tool_quiet;
+static char *saved_debuginfod;
 int tool_usage_status = PD_EXIT_TROUBLE;
 const char *tool_exit_help = "Exit status: 0 ok, 2 trouble (bad usage, unreadable or corrupt input).";
 static const char *progname = "pdtools";
@@ -31,11 +32,19 @@ tool_init(const char *argv0)
 	/*
 	 * libdwfl asks debuginfod servers for every build-id when
 	 * DEBUGINFOD_URLS is set; a hostile perf.data must not make us send its
-	 * build-ids over the network or wait on it.  Opt back in with
-	 * PD_DEBUGINFOD=1.
+	 * build-ids over the network or wait on it.  --debuginfod opts back in
+	 * (tool_allow_debuginfod).
 	 */
-	if (!getenv("PD_DEBUGINFOD") || strcmp(getenv("PD_DEBUGINFOD"), "1"))
-		unsetenv("DEBUGINFOD_URLS");
+	if (getenv("DEBUGINFOD_URLS") && !saved_debuginfod)
+		saved_debuginfod = strdup(getenv("DEBUGINFOD_URLS"));
+	unsetenv("DEBUGINFOD_URLS");
+}
+
+void
+tool_allow_debuginfod(void)
+{
+	if (saved_debuginfod)
+		setenv("DEBUGINFOD_URLS", saved_debuginfod, 1);
 }
 
 static void vmsg(const char *prefix, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));

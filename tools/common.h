@@ -30,6 +30,8 @@ extern int tool_usage_status;
 extern const char *tool_exit_help;
 
 void tool_init(const char *argv0);
+/* --debuginfod: let libdwfl use the DEBUGINFOD_URLS servers (tool_init hides them). */
+void tool_allow_debuginfod(void);
 void pd_die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 int pd_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void pd_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

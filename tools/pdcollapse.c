@@ -17,12 +17,13 @@ static const char usage[] =
     "                  [--inline] [--lines] [--event name|all] [--weight period|samples]\n"
     "                  [--no-comm]\n"
     "                  [--no-header] [--no-demangle] [--symfs dir] [--kallsyms file]\n"
+    "                  [--debuginfod]\n"
     "                  [file ...]";
 
 enum {
 	OPT_PID = 0x100, OPT_TID, OPT_KERNEL, OPT_JIT, OPT_ALL, OPT_ADDRS, OPT_EVENT,
 	OPT_WEIGHT, OPT_NO_COMM, OPT_NO_HEADER, OPT_NO_DEMANGLE, OPT_SYMFS, OPT_KALLSYMS,
-	OPT_INLINE, OPT_LINES,
+	OPT_INLINE, OPT_LINES, OPT_DEBUGINFOD,
 };
 
 static const struct tool_opt opts[] = {
@@ -41,6 +42,7 @@ static const struct tool_opt opts[] = {
 	{ "no-demangle", no_argument, OPT_NO_DEMANGLE, NULL, "print C++ and Rust names as mangled" },
 	{ "symfs", required_argument, OPT_SYMFS, "dir", "look for binaries and debug files under dir" },
 	{ "kallsyms", required_argument, OPT_KALLSYMS, "file", "kernel symbols from file, not /proc/kallsyms" },
+	{ "debuginfod", no_argument, OPT_DEBUGINFOD, NULL, "ask the DEBUGINFOD_URLS servers for missing debug files" },
 	{ NULL, 0, 0, NULL, NULL }
 };
 
@@ -250,6 +252,7 @@ main(int argc, char **argv)
 		case OPT_NO_DEMANGLE: so.no_demangle = 1; break;
 		case OPT_SYMFS: so.symfs = optarg; break;
 		case OPT_KALLSYMS: so.kallsyms = optarg; break;
+		case OPT_DEBUGINFOD: tool_allow_debuginfod(); break;
 		default:
 			tool_usage_error(usage, "unknown option");
 		}

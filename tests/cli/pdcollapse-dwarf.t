@@ -101,4 +101,29 @@ else
 	for t in 1 2 3 4 5; do skip "no Rust compiler (rustc)"; done
 fi
 
+# debuginfod only when asked: a stripped program has no local debug file, so
+# --inline looks for one, and must not talk to DEBUGINFOD_URLS unless
+# --debuginfod is given.
+if command -v strace >/dev/null && ls /usr/lib/*/libdebuginfod.so.1 >/dev/null 2>&1 &&
+    ${CC:-cc} -O2 -g -fno-omit-frame-pointer -Wl,--build-id -o stripped "$PD_SRC/tests/data/nofp.c" &&
+    strip -g stripped && perf record -q -g -o st.data ./stripped 300 >/dev/null 2>&1; then
+	DEBUGINFOD_URLS=http://127.0.0.1:9/ strace -f -e trace=connect -o no.trace \
+		"$PD_BIN/pdcollapse" --inline st.data >/dev/null 2>&1
+	DEBUGINFOD_URLS=http://127.0.0.1:9/ strace -f -e trace=connect -o yes.trace \
+		"$PD_BIN/pdcollapse" --inline --debuginfod st.data >/dev/null 2>&1
+	if ! grep -q 'sin_port=htons(9)' no.trace; then
+		ok "debuginfod: DEBUGINFOD_URLS is not used without --debuginfod"
+	else
+		not_ok "debuginfod: a connection without --debuginfod" "$(grep htons no.trace | head -n 2)"
+	fi
+	if grep -q 'sin_port=htons(9)' yes.trace; then
+		ok "debuginfod: --debuginfod asks the DEBUGINFOD_URLS server"
+	else
+		not_ok "debuginfod: no request with --debuginfod" "$(tail -n 3 yes.trace)"
+	fi
+else
+	skip "debuginfod: needs strace, libdebuginfod and perf record -g"
+	skip "debuginfod: needs strace, libdebuginfod and perf record -g"
+fi
+
 done_testing
