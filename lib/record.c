@@ -28,6 +28,7 @@
 #include <zstd.h>
 
 #include "pd-internal.h"
+#include "pd-uthash.h"
 
 /*
  * perf_event_attr as PERF_ATTR_SIZE_VER7 lays it out (include/uapi/linux/
@@ -130,6 +131,20 @@ struct rec_fd {
 struct rec_dso {
 	char *name;
 	bool kernel;
+	bool hit;			/* a sample or its call chain is in it */
+};
+
+/* A process's executable file mappings, to find the DSOs samples hit. */
+struct rec_map {
+	uint64_t start, end;
+	size_t dso;
+};
+
+struct rec_proc {
+	int32_t pid;
+	struct rec_map *maps;
+	size_t nr, alloc, last;
+	UT_hash_handle hh;
 };
 
 struct pd_recorder {
@@ -154,6 +169,8 @@ struct pd_recorder {
 
 	struct rec_dso *dsos;
 	size_t nr_dsos, alloc_dsos;
+	struct rec_proc *procs;
+	size_t kernel_dso;		/* index in dsos, or SIZE_MAX */
 	ZSTD_CStream *zc;		/* -z */
 	unsigned char *zbuf;
 	uint64_t raw_bytes, zbytes;
@@ -883,6 +900,7 @@ pd_record_new(void)
 	r->err = (struct pd_buf)PD_BUF_INIT;
 	r->tdata = (struct pd_buf)PD_BUF_INIT;
 	r->out = -1;
+	r->kernel_dso = SIZE_MAX;
 	return r;
 }
 
@@ -1028,20 +1046,78 @@ trailer_size(const struct pd_recorder *r)
 	    PERF_SAMPLE_ID | PERF_SAMPLE_STREAM_ID | PERF_SAMPLE_CPU | PERF_SAMPLE_IDENTIFIER));
 }
 
+/* The DSO named NAME (files and the kernel only) in *IDX, SIZE_MAX for others. */
 static int
-add_dso(struct pd_recorder *r, const char *name, bool kernel)
+add_dso(struct pd_recorder *r, const char *name, bool kernel, size_t *idx)
 {
+	*idx = SIZE_MAX;
 	if (name[0] != '/' && strcmp(name, "[kernel.kallsyms]"))
 		return PD_OK;
 	for (size_t i = 0; i < r->nr_dsos; i++)
-		if (!strcmp(r->dsos[i].name, name))
+		if (!strcmp(r->dsos[i].name, name)) {
+			*idx = i;
 			return PD_OK;
+		}
 	if (PD_GROW(r->dsos, r->nr_dsos + 1, r->alloc_dsos) < 0)
 		return PD_E_NOMEM;
 	if (!(r->dsos[r->nr_dsos].name = strdup(name)))
 		return PD_E_NOMEM;
-	r->dsos[r->nr_dsos++].kernel = kernel;
+	r->dsos[r->nr_dsos].kernel = kernel;
+	r->dsos[r->nr_dsos].hit = false;
+	*idx = r->nr_dsos++;
 	return PD_OK;
+}
+
+static struct rec_proc *
+proc_get(struct pd_recorder *r, int32_t pid, bool create)
+{
+	struct rec_proc *p;
+
+	HASH_FIND(hh, r->procs, &pid, sizeof(pid), p);
+	if (p || !create)
+		return p;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	p->pid = pid;
+	HASH_ADD(hh, r->procs, pid, sizeof(p->pid), p);
+	return p;
+}
+
+static int
+proc_map(struct pd_recorder *r, int32_t pid, uint64_t start, uint64_t len, size_t dso)
+{
+	struct rec_proc *p;
+
+	if (dso == SIZE_MAX || !(p = proc_get(r, pid, true)))
+		return dso == SIZE_MAX ? PD_OK : PD_E_NOMEM;
+	if (PD_GROW(p->maps, p->nr + 1, p->alloc) < 0)
+		return PD_E_NOMEM;
+	p->maps[p->nr++] = (struct rec_map){ start, start + len, dso };
+	return PD_OK;
+}
+
+/* Mark the DSO holding IP in PID (the newest mapping wins). */
+static void
+mark_hit(struct pd_recorder *r, struct rec_proc *p, uint64_t ip, bool kernel)
+{
+	if (kernel) {
+		if (r->kernel_dso != SIZE_MAX)
+			r->dsos[r->kernel_dso].hit = true;
+		return;
+	}
+	if (!p)
+		return;
+	if (p->last < p->nr && ip >= p->maps[p->last].start && ip < p->maps[p->last].end) {
+		r->dsos[p->maps[p->last].dso].hit = true;
+		return;
+	}
+	for (size_t i = p->nr; i-- > 0;)
+		if (ip >= p->maps[i].start && ip < p->maps[i].end) {
+			r->dsos[p->maps[i].dso].hit = true;
+			p->last = i;
+			return;
+		}
 }
 
 /*
@@ -1092,7 +1168,7 @@ synth_kernel(struct pd_recorder *r)
 	body[1] = r->ktext;
 	body[2] = r->ketext - r->ktext;
 	body[3] = r->ktext;
-	if (add_dso(r, "[kernel.kallsyms]", true) < 0)
+	if (add_dso(r, "[kernel.kallsyms]", true, &r->kernel_dso) < 0)
 		return PD_E_NOMEM;
 	return synth(r, PERF_RECORD_MMAP, PERF_RECORD_MISC_KERNEL, body, sizeof(body),
 	    "[kernel.kallsyms]_text");
@@ -1120,6 +1196,7 @@ synth_maps(struct pd_recorder *r, int32_t pid)
 		uint32_t prot = 0, flags, u32;
 		uint64_t u64;
 		char *name, *nl;
+		size_t dso = SIZE_MAX;
 
 		if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu %n", &start, &end, perms, &pgoff,
 		    &maj, &min, &ino, &n) < 7 || n == 0)
@@ -1151,7 +1228,8 @@ synth_maps(struct pd_recorder *r, int32_t pid)
 		memcpy(body + 40, &u64, 8);
 		memcpy(body + 56, &prot, 4);
 		memcpy(body + 60, &flags, 4);
-		if (perms[2] == 'x' && add_dso(r, name, false) < 0)
+		if (perms[2] == 'x' && (add_dso(r, name, false, &dso) < 0 ||
+		    proc_map(r, pid, start, end - start, dso) < 0))
 			rc = PD_E_NOMEM;
 		else
 			rc = synth(r, PERF_RECORD_MMAP2, (uint16_t)(PERF_RECORD_MISC_USER |
@@ -1313,9 +1391,13 @@ kernel_build_id(unsigned char *id)
 static int
 feat_build_id(struct pd_recorder *r, struct pd_buf *b)
 {
+	/* DWARF samples reach their callers through any mapped file: keep them all. */
+	bool all = r->o.callgraph == PD_RECORD_CG_DWARF;
+
 	for (size_t i = 0; i < r->nr_dsos; i++) {
 		unsigned char rec[36 + 4096 + 64] = { 0 }, id[20] = { 0 };
-		int n = r->dsos[i].kernel ? kernel_build_id(id) : elf_build_id(r->dsos[i].name, id);
+		int n = !all && !r->dsos[i].hit ? 0 : r->dsos[i].kernel ? kernel_build_id(id) :
+		    elf_build_id(r->dsos[i].name, id);
 		size_t nlen = strlen(r->dsos[i].name), size;
 		uint16_t misc, s16;
 		int32_t pid = -1;
@@ -1607,6 +1689,43 @@ pd_record_start(struct pd_recorder *r, int out_fd, int pipe_mode)
 	return PD_OK;
 }
 
+/* The DSOs a sample and its call chain hit (perf marks them for BUILD_ID). */
+static void
+scan_sample(struct pd_recorder *r, const unsigned char *p, size_t size, uint16_t misc)
+{
+	uint64_t st = r->ev[0].attr.sample_type, ip, nr = 0;
+	size_t off = 8;
+	int32_t pid;
+	struct rec_proc *proc;
+	bool kernel;
+
+	if (st & PERF_SAMPLE_IDENTIFIER)
+		off += 8;
+	if (off + 16 > size)
+		return;
+	memcpy(&ip, p + off, 8);
+	memcpy(&pid, p + off + 8, 4);
+	off += 16 + 8;				/* IP, TID, TIME */
+	off += st & PERF_SAMPLE_CPU ? 8 : 0;
+	off += 8;				/* PERIOD */
+	proc = proc_get(r, pid, false);
+	kernel = (misc & PERF_RECORD_MISC_CPUMODE_MASK) == PERF_RECORD_MISC_KERNEL;
+	mark_hit(r, proc, ip, kernel);
+	if (!(st & PERF_SAMPLE_CALLCHAIN) || off + 8 > size)
+		return;
+	memcpy(&nr, p + off, 8);
+	off += 8;
+	if (nr > (size - off) / 8)
+		return;
+	for (uint64_t i = 0; i < nr; i++) {
+		memcpy(&ip, p + off + 8 * i, 8);
+		if (ip >= PERF_CONTEXT_MAX)
+			kernel = ip == PERF_CONTEXT_KERNEL;
+		else
+			mark_hit(r, proc, ip, kernel);
+	}
+}
+
 /* Look at what a drained record says: sample times, mapped DSOs, losses. */
 static int
 scan_record(struct pd_recorder *r, const unsigned char *p, size_t size)
@@ -1626,13 +1745,44 @@ scan_record(struct pd_recorder *r, const unsigned char *p, size_t size)
 		if (t > r->last_time)
 			r->last_time = t;
 		r->st.samples++;
+		scan_sample(r, p, size, misc);
 	} else if (type == PERF_RECORD_MMAP2 && size > 72 && !(misc & MISC_MMAP_DATA)) {
 		char name[4096];
-		size_t n = size - 72 < sizeof(name) - 1 ? size - 72 : sizeof(name) - 1;
+		size_t n = size - 72 < sizeof(name) - 1 ? size - 72 : sizeof(name) - 1, dso;
+		int32_t pid;
+		uint64_t start, len;
+		int rc;
 
 		memcpy(name, p + 72, n);
 		name[n] = '\0';
-		return add_dso(r, name, false);
+		memcpy(&pid, p + 8, 4);
+		memcpy(&start, p + 16, 8);
+		memcpy(&len, p + 24, 8);
+		rc = add_dso(r, name, false, &dso);
+		return rc < 0 ? rc : proc_map(r, pid, start, len, dso);
+	} else if (type == PERF_RECORD_COMM && (misc & PERF_RECORD_MISC_COMM_EXEC) && size >= 16) {
+		int32_t pid;
+		struct rec_proc *proc;
+
+		/* A new image: the old mappings are gone. */
+		memcpy(&pid, p + 8, 4);
+		if ((proc = proc_get(r, pid, false)))
+			proc->nr = proc->last = 0;
+	} else if (type == PERF_RECORD_FORK && size >= 24) {
+		int32_t pid, ppid;
+		struct rec_proc *parent, *child;
+
+		memcpy(&pid, p + 8, 4);
+		memcpy(&ppid, p + 12, 4);
+		/* A new process starts with its parent's mappings; a thread shares them. */
+		if (pid != ppid && (parent = proc_get(r, ppid, false)) && parent->nr &&
+		    (child = proc_get(r, pid, true))) {
+			if (PD_GROW(child->maps, parent->nr, child->alloc) < 0)
+				return PD_E_NOMEM;
+			memcpy(child->maps, parent->maps, parent->nr * sizeof(*parent->maps));
+			child->nr = parent->nr;
+			child->last = 0;
+		}
 	} else if (type == PERF_RECORD_LOST && size >= 24) {
 		uint64_t lost;
 
@@ -1814,6 +1964,15 @@ pd_record_free(struct pd_recorder *r)
 		free(r->ev[i].ids);
 	for (size_t i = 0; i < r->nr_dsos; i++)
 		free(r->dsos[i].name);
+	{
+		struct rec_proc *p, *t;
+
+		HASH_ITER(hh, r->procs, p, t) {
+			HASH_DEL(r->procs, p);
+			free(p->maps);
+			free(p);
+		}
+	}
 	free(r->dsos);
 	free(r->ev);
 	free(r->fds);

@@ -56,6 +56,20 @@ else
 fi
 quiet_perf "file -g" f.data
 
+# BUILD_ID: the DSOs that samples or their call chains hit, no others.
+if $have_perf; then
+	perf report --stdio --children --sort dso -g none -i f.data 2>/dev/null |
+		awk '/%/ && $3 != "[vdso]" && $3 != "[unknown]" { print $3 }' | sort >hit.dsos
+	perf buildid-list -i f.data 2>/dev/null | awk '{ n = $2; sub(/.*\//, "", n); print n }' | sort >bid.dsos
+	if [ -s hit.dsos ] && cmp -s hit.dsos bid.dsos; then
+		ok "file: build-ids for exactly the DSOs hit ($(tr '\n' ' ' <bid.dsos))"
+	else
+		not_ok "file: build-ids" "hit: $(tr '\n' ' ' <hit.dsos)" "written: $(tr '\n' ' ' <bid.dsos)"
+	fi
+else
+	skip "file: perf is not available"
+fi
+
 # Pipe mode: stdout is not a terminal.
 run_tool p.data p.err pdrecord -q -g -- "$B" $N
 if [ "$rc" -eq 0 ] && [ "$(head -c 8 p.data)" = PERFILE2 ] && [ ! -e perf.data ]; then
