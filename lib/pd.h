@@ -467,4 +467,124 @@ int pd_record_finish(struct pd_recorder *r);
 const char *pd_record_errmsg(const struct pd_recorder *r);
 const struct pd_record_stats *pd_record_stats(const struct pd_recorder *r);
 
+/*
+ * pdtop: perf report's tables (top symbols, DSOs, commands, processes,
+ * threads) with perf report --stdio's numbers, from perf.data or folded
+ * stacks.
+ *
+ * Use: pd_top_new, then pd_top_set_sort and pd_top_set_filter as asked;
+ * for perf.data, pd_top_begin once the events are known (in pipe mode: at
+ * the first sample), pd_top_add for every sample of a pd_session_run, and
+ * pd_top_finish before the session is freed; for folded stacks,
+ * pd_top_read_folded.  Then pd_top_write or pd_top_write_health.
+ *
+ * Samples are aggregated by distinct chain and named at flush time, once
+ * per distinct address, so the cost per sample is one hash of its chain.
+ * Self counts a sample for the entry of its own address; children count it
+ * once for every distinct entry along its chain (a recursive function once
+ * per sample), as perf report --children does.  Every entry keeps both its
+ * sample count and its period; the weight option picks which one the
+ * percentages use.  Errors are in pd_top_errmsg.
+ */
+struct pd_top;
+
+enum pd_top_key { PD_TOP_SYMBOL, PD_TOP_DSO, PD_TOP_COMM, PD_TOP_PID, PD_TOP_TID };
+#define PD_TOP_MAX_KEYS 5
+
+struct pd_top_opts {
+	int children;			/* 1, 0, or -1: children when call chains exist */
+	int weight_samples;		/* percentages of sample counts, not periods */
+	int relative;			/* of the samples the filters keep, not of all */
+	int health;			/* also collect what pd_top_write_health prints */
+	unsigned max_stack;		/* frames of a chain children count (from the root); 0: 127 */
+	const char *event;		/* one event (cycles also names cycles:u); NULL or "all": every one */
+};
+
+/* A table sorted by comm,dso,symbol (perf report's default).  NULL when out of memory. */
+struct pd_top *pd_top_new(const struct pd_top_opts *o);
+void pd_top_free(struct pd_top *t);
+
+/* The last error, one line naming the input, or "". */
+const char *pd_top_errmsg(const struct pd_top *t);
+
+/* "symbol", "dso", "comm", "pid" or "tid". */
+const char *pd_top_key_name(enum pd_top_key k);
+
+/* Sort keys "symbol,dso,...": PD_OK, or PD_E_USAGE for an unknown or repeated key. */
+int pd_top_set_sort(struct pd_top *t, const char *spec);
+
+/*
+ * Keep only samples whose thread's comm, pid or tid, or whose own DSO (short
+ * or long name) or symbol, is in the comma-separated LIST (perf report's
+ * --comms, --pid, --tid, --dsos, --symbols), with perf's semantics for
+ * perf.data: a dropped sample still adds to the entries it touches, and an
+ * entry is shown when the first sample that touched it was kept.  Folded
+ * lines that are dropped add to nothing.  PD_E_USAGE for an empty item or a
+ * pid that is not a number.
+ */
+int pd_top_set_filter(struct pd_top *t, enum pd_top_key what, const char *list);
+
+/*
+ * Learn R's events (names, which have call chains) and, unless the options
+ * fix it, whether children are shown: when any event has call chains, as
+ * perf report decides.  Call it before the first pd_top_add.
+ */
+int pd_top_begin(struct pd_top *t, struct pd_reader *r);
+
+/* Add one sample of session SESS (from a pd_sample_fn). */
+int pd_top_add(struct pd_top *t, struct pd_session *sess, const struct pd_sample *s);
+
+/* Name the chains collected so far with SESS's symbols (pd_top_add calls it when they grow large). */
+int pd_top_flush(struct pd_top *t, struct pd_session *sess);
+
+/*
+ * The last flush, and the reader's counters (lost samples) and events.
+ * PD_E_USAGE (message set) when the event asked for is not in R.
+ */
+int pd_top_finish(struct pd_top *t, struct pd_session *sess, struct pd_reader *r);
+
+/* Samples of events other than the one chosen. */
+uint64_t pd_top_other_event(const struct pd_top *t);
+
+/*
+ * What the first bytes of an input are: 1 perf.data (either byte order,
+ * file or pipe form), 0 text (folded stacks), -1 neither (binary).
+ */
+int pd_top_sniff(const void *buf, size_t len);
+
+/*
+ * Read folded stacks, "comm;root;...;leaf COUNT" (pd-formats(5)): the first
+ * frame is the comm, the leaf is self, every distinct frame of a stack
+ * counts once for children; both the samples and the period of an entry are
+ * the counts.  Only the symbol and comm keys and filters apply (PD_E_USAGE
+ * otherwise); a line that does not parse is PD_E_FORMAT, with its number in
+ * the message.
+ */
+int pd_top_read_folded(struct pd_top *t, FILE *in, const char *name);
+
+enum pd_top_format { PD_TOP_TEXT, PD_TOP_TSV, PD_TOP_JSON };
+
+struct pd_top_print {
+	enum pd_top_format format;
+	uint64_t rows;			/* the first N rows of each table; 0: all */
+	double percent_limit;		/* hide rows under this percentage */
+};
+
+/*
+ * One table per event with samples, sorted by the first column (children,
+ * or self), then self, then the keys.  TEXT is perf report --stdio's layout;
+ * TSV and JSON are fixed, versioned layouts (pdtop(1)) with the raw sample
+ * counts and periods beside the percentages.  The same input and options
+ * give the same bytes.  PD_E_IO on a write error.
+ */
+int pd_top_write(struct pd_top *t, FILE *out, const struct pd_top_print *p);
+
+/*
+ * How far the profile can be trusted: unresolved frames, empty, broken and
+ * truncated stacks, lost samples, the event mix, samples per thread, and a
+ * one-line verdict on whether a flame graph from it would mislead.  Needs
+ * opts.health; perf.data only (PD_E_USAGE for folded input).
+ */
+int pd_top_write_health(struct pd_top *t, FILE *out);
+
 #endif

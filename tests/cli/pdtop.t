@@ -1,0 +1,482 @@
+#!/bin/sh
+# pdtop against the real perf: recordings made here and now (C with frame
+# pointers, C++, threads with recursion, fork/exec, two events, pipe mode),
+# and for each of them pdtop's top-10 rows and percentages must equal those
+# of perf report --stdio on the same file, within 0.01 points, for
+# --no-children and --children by symbol, and by dso and by comm.  perf is
+# the reference: its output is parsed here, never hard-coded.  Also: the tsv
+# and json layouts (read back by parsers), byte-identical output across runs
+# and locales, folded input, --health, usage and bad input.
+. "$PD_SRC/tests/cli/lib.sh"
+
+can_record || skip_all "perf record is not permitted here (perf_event_paranoid or no perf)"
+B=$(burn) || skip_all "cannot build the workload"
+cd "$TMP" || exit 2
+CC=${CC:-cc}
+CXX=${CXX:-c++}
+
+# Workloads: threads with a recursive function, and a process that forks
+# children which exec the burn workload.
+cat >threads.c <<'SRC'
+#include <pthread.h>
+#include <stdlib.h>
+static volatile unsigned long sink;
+__attribute__((noinline)) void spin(long n) { for (long i = 0; i < n; i++) sink += i; }
+__attribute__((noinline)) long rec(int d, long n)
+{
+	spin(n);
+	if (d > 0)
+		sink += rec(d - 1, n);
+	return (long)sink;
+}
+__attribute__((noinline)) void *alpha(void *a) { (void)a; for (int i = 0; i < 40; i++) rec(4, 60000); return NULL; }
+__attribute__((noinline)) void *beta(void *a) { (void)a; for (int i = 0; i < 40; i++) spin(150000); return NULL; }
+int main(void)
+{
+	pthread_t t[3];
+	pthread_create(&t[0], NULL, alpha, NULL);
+	pthread_create(&t[1], NULL, beta, NULL);
+	pthread_create(&t[2], NULL, alpha, NULL);
+	for (int i = 0; i < 3; i++)
+		pthread_join(t[i], NULL);
+	return 0;
+}
+SRC
+cat >forker.c <<'SRC'
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+static volatile unsigned long sink;
+__attribute__((noinline)) void spin(long n) { for (long i = 0; i < n; i++) sink += i; }
+int main(int argc, char **argv)
+{
+	for (int k = 0; argc > 1 && k < 3; k++) {
+		pid_t p = fork();
+		if (p == 0) {
+			if (k == 2) {
+				spin(30000000);
+				_exit(0);
+			}
+			execl(argv[1], argv[1], "300000", (char *)0);
+			_exit(127);
+		}
+	}
+	spin(60000000);
+	while (wait(NULL) > 0)
+		;
+	return 0;
+}
+SRC
+$CC -O2 -g -fno-omit-frame-pointer -pthread -o threads threads.c || skip_all "cannot build the threads workload"
+$CC -O2 -g -fno-omit-frame-pointer -o forker forker.c || skip_all "cannot build the fork workload"
+have_cxx=0
+$CXX -O2 -g -fno-omit-frame-pointer -o cxx "$PD_SRC/tests/data/cxx.cc" 2>/dev/null && have_cxx=1
+
+rec() { out=$1; shift; perf record -q -o "$out" "$@" >/dev/null 2>&1 && [ -s "$out" ]; }
+
+# perf_rows FILE [perf report options]: perf report's tables as
+# "event<TAB>key|key...<TAB>first%<TAB>self%" lines, in perf's order.
+# Columns are cut where the dotted line under the header puts them.
+perf_rows() {
+	_f=$1
+	shift
+	perf report --stdio -g none -i "$_f" "$@" 2>/dev/null | awk '
+	/^# Samples: / { ev = $0; sub(/^[^'\'']*'\''/, "", ev); sub(/'\''[^'\'']*$/, "", ev); cols = 0 }
+	/^# \.+/ && ev != "" {
+		hdr = prev
+		n = 0; line = $0
+		for (i = 1; i <= length(line); i++) {
+			c = substr(line, i, 1)
+			if (c == "." && (i == 1 || substr(line, i - 1, 1) != ".")) { n++; st[n] = i }
+		}
+		for (k = 1; k <= n; k++) {
+			e = (k < n) ? st[k + 1] - st[k] : 1000
+			name[k] = substr(hdr, st[k], e); sub(/ +$/, "", name[k]); sub(/^ +/, "", name[k])
+		}
+		cols = n; prev = $0; next
+	}
+	{ prev = $0 }
+	/^ +[0-9]+\.[0-9]+%/ && cols {
+		keys = ""; first = ""; self = ""
+		for (k = 1; k <= cols; k++) {
+			e = (k < cols) ? st[k + 1] - st[k] : 1000
+			v = substr($0, st[k], e); sub(/ +$/, "", v); sub(/^ +/, "", v)
+			if (name[k] == "IPC" || name[k] ~ /IPC Coverage/) continue
+			if (name[k] == "Children" || name[k] == "Overhead") { first = v; sub(/%/, "", first); continue }
+			if (name[k] == "Self") { self = v; sub(/%/, "", self); continue }
+			if (name[k] == "Pid:Command") sub(/:.*/, "", v)
+			keys = keys (keys == "" ? "" : "|") v
+		}
+		if (self == "") self = first
+		printf "%s\t%s\t%s\t%s\n", ev, keys, first, self
+	}'
+}
+
+# our_rows: the same lines from pdtop's tsv output on stdin.
+our_rows() {
+	awk -F '\t' '
+	/^# pd-top v1 / { ev = $0; sub(/.* event=/, "", ev); hdr = 0; next }
+	/^#/ { next }
+	!hdr { for (i = 1; i <= NF; i++) col[$i] = i; nk = NF; hdr = 1; next }
+	{
+		keys = ""
+		for (i = 4; i <= NF; i++) {
+			if ($i == "" && 0) continue
+			if (i == col["self"] || i == col["self_samples"] || i == col["self_period"]) continue
+			keys = keys (keys == "" ? "" : "|") $i
+		}
+		self = ("self" in col) ? $(col["self"]) : $1
+		printf "%s\t%s\t%s\t%s\n", ev, keys, $1, self
+	}'
+}
+
+# agree_top10 REF OURS: for every event, each of perf'"'"'s top-10 rows is a row of
+# ours with the same keys and both percentages within 0.01, and the top-10
+# first-column percentages are the same sequence (ties compare as sets).
+agree_top10() {
+	awk -F '\t' '
+	FNR == 1 { f++ }
+	f == 1 { nr[$1]++; if (nr[$1] <= 10) { r[$1, nr[$1]] = $0 }; evs[$1] = 1; next }
+	{ no[$1]++; o[$1, no[$1]] = $0; used[$1, no[$1]] = 0 }
+	function d(a, b) { return a > b ? a - b : b - a }
+	END {
+		bad = 0
+		for (ev in evs) {
+			if (!(ev in no)) { print "no table for event " ev; bad++; continue }
+			for (i = 1; i <= 10 && i <= nr[ev]; i++) {
+				split(r[ev, i], a, "\t"); found = 0
+				for (j = 1; j <= no[ev]; j++) {
+					if (used[ev, j]) continue
+					split(o[ev, j], b, "\t")
+					if (a[2] == b[2] && d(a[3], b[3]) <= 0.0100001 && d(a[4], b[4]) <= 0.0100001) { used[ev, j] = 1; found = 1; break }
+				}
+				if (!found) { print "perf row not in pdtop: " r[ev, i]; bad++ }
+				if (i <= no[ev]) { split(o[ev, i], b, "\t"); if (d(a[3], b[3]) > 0.0100001) { print "rank " i ": perf " a[3] "% pdtop " b[3] "%"; bad++ } }
+				else { print "pdtop has fewer rows than perf for " ev; bad++ }
+			}
+		}
+		exit bad > 0
+	}' "$1" "$2" >"$TMP/agree.log"
+}
+
+# compare FILE NAME PDTOP_OPTS -- PERF_OPTS
+compare() {
+	_f=$1
+	_name=$2
+	shift 2
+	_ours=
+	while [ "$1" != -- ]; do _ours="$_ours $1"; shift; done
+	shift
+	perf_rows "$_f" "$@" >"$TMP/ref.rows"
+	# shellcheck disable=SC2086
+	run_tool "$TMP/ours.tsv" "$TMP/ours.err" pdtop --format=tsv $_ours "$_f"
+	our_rows <"$TMP/ours.tsv" >"$TMP/ours.rows"
+	if [ ! -s "$TMP/ref.rows" ]; then
+		not_ok "$_name: perf report printed no rows" "$(head -c 300 "$TMP/ours.err")"
+	elif [ "$rc" -ne 0 ]; then
+		not_ok "$_name: pdtop exit $rc" "$(head -c 300 "$TMP/ours.err")"
+	elif agree_top10 "$TMP/ref.rows" "$TMP/ours.rows"; then
+		ok "$_name: top-10 equal perf report's ($(wc -l <"$TMP/ref.rows") rows)"
+	else
+		not_ok "$_name: top-10 differ from perf report's" "$(head -n 8 "$TMP/agree.log" | tr '\n' '|')" \
+		    "perf: $(head -n 5 "$TMP/ref.rows" | tr '\t\n' ' |')" "pdtop: $(head -n 5 "$TMP/ours.rows" | tr '\t\n' ' |')"
+	fi
+}
+
+# The header totals: perf's "Event count" equals pdtop's period per event.
+totals() {
+	perf report --stdio -g none -i "$1" 2>/dev/null |
+		awk '/^# Samples: / { ev = $0; sub(/^[^'\'']*'\''/, "", ev); sub(/'\''.*/, "", ev) }
+		     /^# Event count/ { print ev, $NF }' | sort >"$TMP/ref.tot"
+	pdtop --format=tsv "$1" 2>/dev/null |
+		awk '/^# pd-top v1 / { ev = $0; sub(/.* event=/, "", ev); p = $0; sub(/.* period=/, "", p); sub(/ .*/, "", p); print ev, p }' |
+		sort >"$TMP/our.tot"
+	if [ -s "$TMP/ref.tot" ] && cmp -s "$TMP/ref.tot" "$TMP/our.tot"; then
+		ok "$2: event counts equal perf report's ($(tr '\n' ' ' <"$TMP/ref.tot"))"
+	else
+		not_ok "$2: event counts" "perf: $(tr '\n' ' ' <"$TMP/ref.tot")" "pdtop: $(tr '\n' ' ' <"$TMP/our.tot")"
+	fi
+}
+
+modes() {
+	_f=$1
+	_n=$2
+	compare "$_f" "$_n: --no-children --sort=symbol" --no-children --sort=symbol -- --no-children --sort=symbol
+	compare "$_f" "$_n: --children --sort=symbol" --children --sort=symbol -- --children --sort=symbol
+	compare "$_f" "$_n: --sort=dso" --sort=dso -- --sort=dso
+	compare "$_f" "$_n: --sort=comm" --sort=comm -- --sort=comm
+	compare "$_f" "$_n: default keys (comm,dso,symbol)" -- 
+	totals "$_f" "$_n"
+}
+
+if rec fp.data -e cpu-clock -g "$B" 2000000; then modes fp.data "C, frame pointers"; else skip "perf cannot record -g here"; fi
+if [ "$have_cxx" = 1 ] && rec cxx.data -e cpu-clock -g ./cxx 3000000; then
+	modes cxx.data "C++"
+	run_tool "$TMP/cxx.out" "$TMP/e" pdtop --no-children --sort=symbol cxx.data
+	if grep -q 'shapes::' "$TMP/cxx.out"; then ok "C++: names are demangled"; else not_ok "C++: no demangled names" "$(head -n 15 "$TMP/cxx.out" | tr '\n' '|')"; fi
+else
+	skip "C++: no C++ compiler or perf cannot record it"
+fi
+if rec threads.data -e cpu-clock -g ./threads; then
+	modes threads.data "threads"
+	compare threads.data "threads: --sort=pid,tid vs perf's pid (thread) key" --sort=tid -- --sort=pid
+	# Recursion: rec() is on the stack several times per sample; children
+	# count it once, so it can never exceed 100%, and it equals perf's.
+	run_tool "$TMP/rec.tsv" "$TMP/e" pdtop --format=tsv --children --sort=symbol threads.data
+	r=$(awk -F '\t' '$4 == "[.] rec" { print $1 }' "$TMP/rec.tsv")
+	if [ -n "$r" ] && awk -v r="$r" 'BEGIN { exit !(r > 0 && r <= 100) }'; then
+		ok "threads: the recursive rec() counts once per sample ($r%)"
+	else
+		not_ok "threads: recursive rec() children '$r'"
+	fi
+	compare threads.data "threads: --comm filter, absolute" --comm=threads --sort=symbol -- --comms=threads --sort=symbol
+	compare threads.data "threads: --symbol filter, relative" --symbol=spin --percentage=relative --sort=dso -- --symbols=spin --percentage=relative --sort=dso
+	compare threads.data "threads: --dso filter, relative" --dso=threads --percentage=relative --no-children --sort=symbol -- --dsos=threads --percentage=relative --no-children --sort=symbol
+else
+	skip "threads: perf cannot record it"
+fi
+if rec fork.data -e cpu-clock -g ./forker "$B"; then
+	modes fork.data "fork/exec"
+	run_tool "$TMP/fc.tsv" "$TMP/e" pdtop --format=tsv --sort=comm fork.data
+	if grep -q '	burn' "$TMP/fc.tsv" && grep -q '	forker' "$TMP/fc.tsv"; then
+		ok "fork/exec: the exec'd child has its own comm"
+	else
+		not_ok "fork/exec: comms" "$(tr '\n' '|' <"$TMP/fc.tsv")"
+	fi
+else
+	skip "fork/exec: perf cannot record it"
+fi
+if rec multi.data -e cpu-clock,task-clock -g ./threads; then
+	modes multi.data "two events"
+	run_tool "$TMP/one.tsv" "$TMP/e" pdtop --format=tsv --event=task-clock multi.data
+	if [ "$(grep -c '^# pd-top' "$TMP/one.tsv")" -eq 1 ] && grep -q 'event=task-clock$' "$TMP/one.tsv"; then
+		ok "two events: --event picks one table"
+	else
+		not_ok "two events: --event" "$(grep '^#' "$TMP/one.tsv" | tr '\n' '|')"
+	fi
+	expect_exit 2 "two events: --event with an unknown event exits 2" pdtop --event=bogus multi.data
+	grep -q "no event 'bogus' (events: cpu-clock, task-clock)" "$TMP/err" && ok "two events: and names the events" ||
+		not_ok "unknown event message" "$(cat "$TMP/err")"
+else
+	skip "two events: perf cannot record them"
+fi
+if perf record -q -e cpu-clock -g -o - "$B" 2000000 >pipe.data 2>/dev/null && [ -s pipe.data ]; then
+	# perf 6.1 shows no children for pipe input (it decides before the
+	# events arrive); pdtop's default follows it.
+	compare pipe.data "pipe mode: default mode and keys, as perf" -- 
+	compare pipe.data "pipe mode: --no-children --sort=symbol" --no-children --sort=symbol -- --no-children --sort=symbol
+	compare pipe.data "pipe mode: --sort=dso" --sort=dso -- --sort=dso
+	run_tool "$TMP/p1" "$TMP/e" pdtop pipe.data
+	pdtop - <pipe.data >"$TMP/p2" 2>"$TMP/e2"; prc=$?
+	cat pipe.data | pdtop >"$TMP/p3" 2>"$TMP/e3"; prc3=$?
+	if [ "$prc" -eq 0 ] && [ "$prc3" -eq 0 ] && cmp -s "$TMP/p1" "$TMP/p2" && cmp -s "$TMP/p1" "$TMP/p3"; then
+		ok "pipe mode: a file, '-' and a pipe on stdin give the same table"
+	else
+		not_ok "pipe mode: stdin" "rc $prc/$prc3 $(head -c 200 "$TMP/e3")"
+	fi
+else
+	skip "pipe mode: perf cannot record to a pipe"
+fi
+if rec nog.data -e cpu-clock "$B" 2000000; then
+	compare nog.data "no call chains: the default is self" -- 
+	run_tool "$TMP/nog" "$TMP/e" pdtop nog.data
+	grep -q '^# Overhead' "$TMP/nog" && ok "no call chains: one Overhead column, as perf" || not_ok "no call chains header" "$(grep '^# [A-Z]' "$TMP/nog")"
+fi
+
+[ -s fp.data ] || { done_testing; exit; }
+
+# --- tsv and json: read back by parsers; totals add up. ---------------
+run_tool "$TMP/self.tsv" "$TMP/e" pdtop --format=tsv --no-children --sort=symbol fp.data
+if awk -F '\t' '
+	/^# pd-top v1 / { s = $0; sub(/.* samples=/, "", s); sub(/ .*/, "", s); want = s; q = $0; sub(/.* period=/, "", q); sub(/ .*/, "", q); wantp = q; next }
+	!h { if ($1 != "overhead" || $2 != "samples" || $3 != "period" || $4 != "symbol" || NF != 4) exit 1; h = 1; next }
+	{ if (NF != 4 || $2 !~ /^[0-9]+$/ || $3 !~ /^[0-9]+$/ || $1 !~ /^[0-9]+\.[0-9][0-9]$/) exit 1
+	  if (($1 - 100 * $3 / wantp) > 0.0051 || (100 * $3 / wantp - $1) > 0.0051) exit 1
+	  n += $2; sp += $3 }
+	END { exit !(h && n == want && sp == wantp) }' "$TMP/self.tsv"; then
+	ok "tsv: fixed header, raw integers, self samples and periods add up to the totals"
+else
+	not_ok "tsv layout" "$(head -n 4 "$TMP/self.tsv" | tr '\t\n' '^|')"
+fi
+run_tool "$TMP/ch.tsv" "$TMP/e" pdtop --format=tsv --children --sort=comm,dso,symbol fp.data
+if [ "$(sed -n 2p "$TMP/ch.tsv")" = "$(printf 'overhead\tsamples\tperiod\tcomm\tdso\tsymbol\tself\tself_samples\tself_period')" ]; then
+	ok "tsv: children columns follow the keys"
+else
+	not_ok "tsv children header" "$(sed -n 2p "$TMP/ch.tsv")"
+fi
+if command -v python3 >/dev/null; then
+	run_tool "$TMP/t.json" "$TMP/e" pdtop --format=json --children --sort=symbol,dso fp.data
+	if python3 - "$TMP/t.json" "$TMP/ch.tsv" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["schema"] == "pd-top-v1" and d["mode"] == "children" and d["weight"] == "period"
+assert d["sort"] == ["symbol", "dso"]
+ev = d["events"][0]
+assert ev["columns"] == ["overhead", "samples", "period", "symbol", "dso", "self", "self_samples", "self_period"]
+tot = ev["period"]
+assert sum(r["self_period"] for r in ev["rows"]) == tot
+assert sum(r["self_samples"] for r in ev["rows"]) == ev["samples"]
+for r in ev["rows"]:
+    assert list(r.keys()) == ev["columns"]
+    assert isinstance(r["samples"], int) and isinstance(r["period"], int)
+    assert abs(r["overhead"] - 100.0 * r["period"] / tot) < 0.0051
+    assert r["period"] >= r["self_period"]
+rows = [r["overhead"] for r in ev["rows"]]
+assert rows == sorted(rows, reverse=True)
+PY
+	then ok "json: parses, fixed columns, raw integers that add up, sorted"
+	else not_ok "json layout" "$(head -c 300 "$TMP/t.json")"
+	fi
+else
+	skip "json: python3 is not installed"
+fi
+
+# --- byte-identical across runs and locales. --------------------------
+loc=C.UTF-8
+if command -v localedef >/dev/null && mkdir -p "$TMP/loc" &&
+    localedef -i de_DE -f UTF-8 "$TMP/loc/de_DE.UTF-8" >/dev/null 2>&1; then
+	loc=de_DE.UTF-8
+	export LOCPATH="$TMP/loc"
+	[ "$(LC_ALL=de_DE.UTF-8 printf '%.2f' 1.5 2>/dev/null)" = "1,50" ] && diag "de_DE.UTF-8 prints 1,50"
+fi
+for fmt in text tsv json; do
+	pdtop --format=$fmt --sort=dso,symbol fp.data >"$TMP/r1" 2>/dev/null
+	pdtop --format=$fmt --sort=dso,symbol fp.data >"$TMP/r2" 2>/dev/null
+	LC_ALL=$loc LANG=$loc pdtop --format=$fmt --sort=dso,symbol fp.data >"$TMP/r3" 2>/dev/null
+	if [ -s "$TMP/r1" ] && cmp -s "$TMP/r1" "$TMP/r2" && cmp -s "$TMP/r1" "$TMP/r3"; then
+		ok "$fmt: the same bytes on every run and in $loc"
+	else
+		not_ok "$fmt: output differs between runs or locales"
+	fi
+done
+unset LOCPATH
+
+# --- --weight, -n, --percent-limit. ------------------------------------
+run_tool "$TMP/w.tsv" "$TMP/e" pdtop --format=tsv --weight=samples --no-children --sort=symbol fp.data
+if awk -F '\t' '/^# pd-top/ { split($0, a, " samples="); split(a[2], b, " "); n = b[1]; next } /^overhead/ { next }
+	{ if (($1 - 100 * $2 / n) > 0.0051 || (100 * $2 / n - $1) > 0.0051) exit 1 } END { exit !n }' "$TMP/w.tsv"; then
+	ok "--weight=samples: percentages of sample counts"
+else
+	not_ok "--weight=samples" "$(head -n 3 "$TMP/w.tsv" | tr '\n' '|')"
+fi
+run_tool "$TMP/n.tsv" "$TMP/e" pdtop --format=tsv -n 3 --sort=symbol fp.data
+[ "$(grep -vc '^#\|^overhead' "$TMP/n.tsv")" -eq 3 ] && ok "-n 3 prints three rows" || not_ok "-n 3" "$(cat "$TMP/n.tsv")"
+run_tool "$TMP/pl.tsv" "$TMP/e" pdtop --format=tsv --percent-limit 5 --sort=symbol fp.data
+if awk -F '\t' '/^#|^overhead/ { next } { n++; if ($1 < 5) exit 1 } END { exit !n }' "$TMP/pl.tsv"; then
+	ok "--percent-limit 5 hides rows under 5%"
+else
+	not_ok "--percent-limit" "$(cat "$TMP/pl.tsv" | tr '\n' '|')"
+fi
+
+# --- folded input: detected by content; symbol and comm keys. ---------
+run_tool "$TMP/f.folded" "$TMP/e" pdcollapse --weight=samples fp.data
+run_tool "$TMP/fs.tsv" "$TMP/e" pdtop --format=tsv --no-children --sort=symbol "$TMP/f.folded"
+if [ "$rc" -eq 0 ] && grep -q 'input=folded' "$TMP/fs.tsv"; then ok "folded: recognised by content"; else not_ok "folded input" "rc $rc $(cat "$TMP/e")"; fi
+# Self of each leaf and children of each frame, from the folded text itself.
+awk '!/^#/ { n = $NF; s = $0; sub(/ [0-9]+$/, "", s); k = split(s, f, ";"); leaf = f[k]; sub(/_\[[kji]\]$/, "", leaf); self[leaf] += n; tot += n
+	delete seen; for (i = 2; i <= k; i++) { x = f[i]; sub(/_\[[kji]\]$/, "", x); if (!(x in seen)) { seen[x] = 1; ch[x] += n } } }
+	END { for (x in self) printf "S %s %d\n", x, self[x]; for (x in ch) printf "C %s %d\n", x, ch[x] }' "$TMP/f.folded" | sort >"$TMP/f.want"
+pdtop --format=tsv --no-children --sort=symbol "$TMP/f.folded" 2>/dev/null |
+	awk -F '\t' '/^#|^overhead/ { next } { s = $4; sub(/^\[.\] /, "", s); printf "S %s %d\n", s, $2 }' >"$TMP/f.got"
+pdtop --format=tsv --children --sort=symbol "$TMP/f.folded" 2>/dev/null |
+	awk -F '\t' '/^#|^overhead/ { next } { s = $4; sub(/^\[.\] /, "", s); printf "C %s %d\n", s, $2 }' >>"$TMP/f.got"
+sort -o "$TMP/f.got" "$TMP/f.got"
+if [ -s "$TMP/f.want" ] && cmp -s "$TMP/f.want" "$TMP/f.got"; then
+	ok "folded: self of every leaf and children of every frame, each once per stack"
+else
+	not_ok "folded: counts" "$(diff "$TMP/f.want" "$TMP/f.got" | head -n 6 | tr '\n' '|')"
+fi
+pdtop --format=tsv --no-children --sort=symbol - <"$TMP/f.folded" >"$TMP/fs2.tsv" 2>/dev/null
+cat "$TMP/f.folded" | pdtop --format=tsv --no-children --sort=symbol >"$TMP/fs3.tsv" 2>/dev/null
+if cmp -s "$TMP/fs.tsv" "$TMP/fs2.tsv" && cmp -s "$TMP/fs.tsv" "$TMP/fs3.tsv"; then
+	ok "folded: the same from standard input and a pipe"
+else
+	not_ok "folded from stdin" "$(diff "$TMP/fs.tsv" "$TMP/fs3.tsv" | head -n 4 | tr '\n' '|')"
+fi
+run_tool "$TMP/fc.tsv" "$TMP/e" pdtop --format=tsv --sort=comm "$TMP/f.folded"
+[ "$rc" -eq 0 ] && grep -q '	burn' "$TMP/fc.tsv" && ok "folded: --sort=comm" || not_ok "folded --sort=comm" "$(cat "$TMP/e")"
+expect_exit 2 "folded: --sort=dso exits 2" pdtop --sort=dso "$TMP/f.folded"
+grep -q "folded stacks have no dso" "$TMP/err" && ok "folded: and says why" || not_ok "folded dso message" "$(cat "$TMP/err")"
+printf 'burn;main;leaf 10\nburn;main notanumber\n' >"$TMP/bad.folded"
+expect_exit 2 "folded: a bad line exits 2" pdtop "$TMP/bad.folded"
+if grep -q "'$TMP/bad.folded': line 2: bad count" "$TMP/err" && [ "$(wc -l <"$TMP/err")" -eq 1 ]; then
+	ok "folded: one line naming the file and the line"
+else
+	not_ok "folded bad line message" "$(cat "$TMP/err")"
+fi
+
+# --- --health. ---------------------------------------------------------
+run_tool "$TMP/h" "$TMP/e" pdtop --health fp.data
+if [ "$rc" -eq 0 ] && grep -q '^unresolved: ' "$TMP/h" && grep -q '^lost: ' "$TMP/h" &&
+    grep -q '^events: .*cpu-clock' "$TMP/h" && grep -q '^threads: ' "$TMP/h" && grep -q '^verdict: ' "$TMP/h"; then
+	ok "--health: unresolved, lost, events, threads, verdict"
+else
+	not_ok "--health" "$(cat "$TMP/h" "$TMP/e" | tr '\n' '|')"
+fi
+if [ -s nog.data ]; then
+	run_tool "$TMP/h2" "$TMP/e" pdtop --health nog.data
+	grep -q '^verdict: a flame graph from this profile would mislead: no call chains' "$TMP/h2" &&
+		ok "--health: no call chains: the verdict says a flame graph would mislead" ||
+		not_ok "--health without call chains" "$(grep verdict "$TMP/h2")"
+fi
+# Built differently from $B, so that no build-id cache entry of $B has its symbols.
+$CC -O1 -fno-omit-frame-pointer -o burn-stripped "$PD_SRC/tests/data/burn.c" && strip burn-stripped
+if rec strip.data --no-buildid-cache -e cpu-clock -g ./burn-stripped 2000000; then
+	run_tool "$TMP/h3" "$TMP/e" pdtop --health strip.data
+	grep -q '^verdict: .*mislead: .*without a symbol' "$TMP/h3" &&
+		ok "--health: a stripped binary: the verdict names the unresolved samples" ||
+		not_ok "--health stripped" "$(cat "$TMP/h3" | tr '\n' '|')"
+	compare strip.data "stripped: --children --sort=symbol (unresolved frames)" --children --sort=symbol -- --children --sort=symbol
+	compare strip.data "stripped: --no-children --sort=symbol" --no-children --sort=symbol -- --no-children --sort=symbol
+fi
+threads_n=$(pdtop --health threads.data 2>/dev/null | awk '/^threads:/ { print $2 }')
+[ "${threads_n:-0}" -ge 4 ] && ok "--health: samples per thread ($threads_n threads)" || not_ok "--health threads" "$threads_n"
+
+# --- usage and bad input: exit 2, one line. -----------------------------
+expect_exit 0 "--help exits 0" pdtop --help
+grep -q '^usage: pdtop' "$TMP/out" && ok "--help prints the usage" || not_ok "--help"
+while IFS="|" read -r args msg; do
+	# shellcheck disable=SC2086
+	expect_exit 2 "bad usage: $args" pdtop $args fp.data
+	if grep -q -e "$msg" "$TMP/err" && grep -q '^usage: pdtop' "$TMP/err" && [ ! -s "$TMP/out" ]; then
+		ok "bad usage: $args: says '$msg'"
+	else
+		not_ok "bad usage: $args: message" "$(cat "$TMP/err")"
+	fi
+done <<'ROWS'
+--sort=bogus|unknown key 'bogus'
+--sort=symbol,symbol|given twice
+--weight=x|--weight takes period or samples
+--percentage=x|--percentage takes relative or absolute
+--format=xml|--format takes text, tsv or json
+-n 0|-n takes a positive number
+--percent-limit=abc|--percent-limit takes a number
+--pid=abc|'abc' is not a pid
+--bogus|unknown option '--bogus'
+ROWS
+expect_exit 2 "missing file: exit 2" pdtop "$TMP/nonexistent.data"
+grep -q "cannot open '.*nonexistent.data'" "$TMP/err" && ok "missing file: says cannot open" || not_ok "missing file message" "$(cat "$TMP/err")"
+# The malformed corpus: pdtop reads perf.data through the same library, so
+# it must give pdcollapse's exit status and message for every file.
+bad=0
+while read -r name want msg; do
+	case $name in '#'*|'') continue ;; esac
+	f=$PD_SRC/tests/data/bad/$name.data
+	[ -f "$f" ] || continue
+	run_tool "$TMP/out" "$TMP/err" pdtop "$f"
+	if [ "$rc" -ne "$want" ]; then
+		bad=$((bad + 1)); diag "$name: exit $rc, want $want: $(head -c 200 "$TMP/err")"
+	elif [ "$msg" != - ] && ! grep -qF -- "$msg" "$TMP/err"; then
+		bad=$((bad + 1)); diag "$name: no '$msg' in: $(head -c 200 "$TMP/err")"
+	elif [ "$want" -eq 2 ] && { [ "$(wc -l <"$TMP/err")" -ne 1 ] || ! grep -q "^pdtop: '$f'" "$TMP/err"; }; then
+		bad=$((bad + 1)); diag "$name: not one line naming the file: $(head -c 200 "$TMP/err")"
+	fi
+done <"$PD_SRC/tests/data/bad/EXPECT"
+[ "$bad" -eq 0 ] && ok "malformed corpus: every file gives its exit status and a one-line message with the offset" ||
+	not_ok "malformed corpus: $bad files differ"
+printf '\001\002\000not perf data, but binary\n' >bin.data
+expect_exit 2 "binary that is not perf.data: exit 2" pdtop bin.data
+grep -q "bin.data': not a perf.data file (bad magic) at offset 0x0" "$TMP/err" && ok "binary: the reader's message" || not_ok "binary message" "$(cat "$TMP/err")"
+
+option_drift pdtop 20
+done_testing
