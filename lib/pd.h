@@ -498,6 +498,8 @@ struct pd_top_opts {
 	int health;			/* also collect what pd_top_write_health prints */
 	unsigned max_stack;		/* frames of a chain children count (from the root); 0: 127 */
 	const char *event;		/* one event (cycles also names cycles:u); NULL or "all": every one */
+	int shared_session;		/* others read the session's samples too: never ask
+					   it to resolve only leaves (pd_session_set_max_frames) */
 };
 
 /* A table sorted by comm,dso,symbol (perf report's default).  NULL when out of memory. */
@@ -586,5 +588,110 @@ int pd_top_write(struct pd_top *t, FILE *out, const struct pd_top_print *p);
  * opts.health; perf.data only (PD_E_USAGE for folded input).
  */
 int pd_top_write_health(struct pd_top *t, FILE *out);
+
+/*
+ * pdjson: JSON for machines.  A streaming JSON writer whose strings are
+ * valid JSON (and valid UTF-8) whatever bytes they are given, the
+ * TRACING_DATA of a recording, tracepoint decoding with libtraceevent, and
+ * source views of a frame.  See pdjson(1) for the documents the tool writes.
+ */
+
+/*
+ * The TRACING_DATA blob of R (the feature section in file mode, the payload
+ * of PERF_RECORD_HEADER_TRACING_DATA in pipe mode), or NULL (*LEN 0) when
+ * the input has none.  In pipe mode it arrives before the first sample.
+ */
+const void *pd_reader_tracing_data(const struct pd_reader *r, size_t *len);
+
+/*
+ * The writer: values are written to OUT as they come, with commas and key
+ * separators put in by the nesting it tracks (up to 2^20 levels).  Numbers
+ * are printed without the locale.  Errors (bad nesting, a write error, no
+ * memory) are sticky and returned by pd_json_finish.
+ */
+struct pd_json;
+
+/* A writer to OUT, or NULL when out of memory. */
+struct pd_json *pd_json_new(FILE *out);
+void pd_json_free(struct pd_json *j);
+
+void pd_json_begin_object(struct pd_json *j);
+void pd_json_end_object(struct pd_json *j);
+void pd_json_begin_array(struct pd_json *j);
+void pd_json_end_array(struct pd_json *j);
+/* The key of the next member of the current object. */
+void pd_json_key(struct pd_json *j, const char *key);
+/* A string (NULL: null), or N bytes of one. */
+void pd_json_str(struct pd_json *j, const char *s);
+void pd_json_strn(struct pd_json *j, const char *s, size_t n);
+void pd_json_u64(struct pd_json *j, uint64_t v);
+void pd_json_i64(struct pd_json *j, int64_t v);
+void pd_json_bool(struct pd_json *j, int v);
+void pd_json_null(struct pd_json *j);
+/* "0x1a2b": an address as a string (JSON numbers lose precision past 2^53 in JavaScript). */
+void pd_json_hex(struct pd_json *j, uint64_t v);
+/*
+ * NUM/DEN as a decimal number rounded half up to DECIMALS (at most 9)
+ * places, computed in integers, so no locale or float formatting enters;
+ * null when DEN is 0.
+ */
+void pd_json_ratio(struct pd_json *j, uint64_t num, uint64_t den, unsigned decimals);
+/* A complete JSON value as it is (the caller vouches for it). */
+void pd_json_raw(struct pd_json *j, const char *text, size_t len);
+/* End a top-level value with a newline (one NDJSON line). */
+void pd_json_newline(struct pd_json *j);
+/* PD_OK, PD_E_USAGE (unbalanced nesting), PD_E_NOMEM or PD_E_IO (write error). */
+int pd_json_finish(struct pd_json *j);
+
+/*
+ * Write S (N bytes) to OUT as a JSON string with its quotes: '"', '\' and
+ * control characters escaped, valid UTF-8 kept, and every byte that is not
+ * part of a valid UTF-8 sequence (overlong forms, surrogates, code points
+ * past U+10FFFF, stray continuation bytes, NUL) written as \ufffd.
+ */
+void pd_json_quote(FILE *out, const char *s, size_t n);
+
+/*
+ * Tracepoints: the fields of a PERF_SAMPLE_RAW payload, decoded with
+ * libtraceevent from the formats in a TRACING_DATA blob.
+ */
+struct pd_trace;
+
+/*
+ * Parse BLOB (LEN bytes, as pd_reader_tracing_data returns it).  NULL when
+ * out of memory; a blob that does not parse gives a handle whose
+ * pd_trace_errmsg says why, and that decodes nothing.
+ */
+struct pd_trace *pd_trace_new(const void *blob, size_t len);
+void pd_trace_free(struct pd_trace *t);
+const char *pd_trace_errmsg(const struct pd_trace *t);
+
+/*
+ * Write the fields of tracepoint event ID (the attr's config) in RAW as a
+ * JSON object, in the order of the event's format, common_* fields left
+ * out, as perf script names them: integers as numbers (signed when the
+ * format says so), char arrays and __data_loc strings as strings, other
+ * arrays as arrays of numbers.  With PRINT, also set *PRINT to the event's
+ * print-format text as perf script prints it ("prev_comm=sh prev_pid=..."),
+ * valid until the next call.  PD_END (nothing written) when the event is
+ * unknown or the payload too short for its format.
+ */
+int pd_trace_write_fields(struct pd_trace *t, uint64_t id, const unsigned char *raw,
+    uint32_t size, uint32_t cpu, struct pd_json *j, const char **print);
+
+/*
+ * The source view of frame FR (pd_session_opts.inline_frames, .srclines):
+ * up to MAX levels into OUT, innermost (the frame's own function, or the
+ * function inlined deepest at it) first, and their number; 0 when the
+ * frame has no symbol.  RET: FR is a return address (looked up at its
+ * address - 1).
+ */
+struct pd_srcframe {
+	const char *func;
+	const char *file;		/* NULL without srclines or line information */
+	unsigned line;
+};
+size_t pd_session_frame_src(struct pd_session *s, const struct pd_frame *fr, int ret,
+    struct pd_srcframe *out, size_t max);
 
 #endif

@@ -25,6 +25,7 @@
 #define PERF_MAGIC2	0x32454c4946524550ull	/* "PERFILE2" read on LE */
 #define PERF_MAGIC2_SW	0x50455246494c4532ull
 #define IBUF_SIZE	(1u << 20)
+#define PD_MAX_TRACING_DATA	(64u << 20)	/* a TRACING_DATA blob kept */
 
 struct id_ent {
 	uint64_t id;
@@ -57,6 +58,8 @@ struct pd_reader {
 	struct pd_buildid *buildids;
 	size_t nr_buildids, alloc_buildids;
 	char *feat[PD_FEAT__NR];
+	unsigned char *tdata;		/* TRACING_DATA (feature or pipe record), kept for pdjson */
+	size_t tdata_len;
 	uint64_t comp_mmap_len;
 	uint32_t nr_cpus_avail, nr_cpus_online;
 
@@ -119,6 +122,7 @@ pd_reader_free(struct pd_reader *r)
 	free(r->ibuf);
 	free(r->zbuf);
 	free(r->rbuf);
+	free(r->tdata);
 	if (r->zd)
 		ZSTD_freeDStream(r->zd);
 	pd_buf_release(&r->err);
@@ -193,6 +197,27 @@ pd_reader_nr_cpus(const struct pd_reader *r, uint32_t *avail, uint32_t *online)
 	*avail = r->nr_cpus_avail;
 	*online = r->nr_cpus_online;
 	return PD_OK;
+}
+
+const void *
+pd_reader_tracing_data(const struct pd_reader *r, size_t *len)
+{
+	*len = r->tdata ? r->tdata_len : 0;
+	return r->tdata;
+}
+
+/* Keep a copy of the TRACING_DATA blob (the last one wins). */
+static void
+keep_tracing_data(struct pd_reader *r, const unsigned char *p, size_t n)
+{
+	unsigned char *t = malloc(n ? n : 1);
+
+	if (!t)
+		return;
+	memcpy(t, p, n);
+	free(r->tdata);
+	r->tdata = t;
+	r->tdata_len = n;
 }
 
 const char *
@@ -633,6 +658,7 @@ parse_feature(struct pd_reader *r, unsigned bit, struct pd_cur *c, uint64_t off)
 		break;
 	}
 	case HEADER_EVENT_DESC: feat_event_desc(r, c); break;
+	case HEADER_TRACING_DATA: keep_tracing_data(r, c->p, c->left); break;
 	case HEADER_BUILD_ID: return feat_build_id(r, c, off);
 	case HEADER_COMPRESSED:
 		pd_cur_skip(c, 16);
@@ -706,7 +732,8 @@ read_features(struct pd_reader *r, const uint64_t bits[4])
 		if (bit != HEADER_HOSTNAME && bit != HEADER_OSRELEASE && bit != HEADER_VERSION &&
 		    bit != HEADER_NRCPUS &&
 		    bit != HEADER_ARCH && bit != HEADER_CPUDESC && bit != HEADER_CMDLINE &&
-		    bit != HEADER_EVENT_DESC && bit != HEADER_BUILD_ID && bit != HEADER_COMPRESSED) {
+		    bit != HEADER_EVENT_DESC && bit != HEADER_BUILD_ID && bit != HEADER_COMPRESSED &&
+		    bit != HEADER_TRACING_DATA) {
 			if (bit >= HEADER_LAST_FEATURE)
 				r->stats.unknown_features++;
 			continue;
@@ -1379,6 +1406,18 @@ next_record(struct pd_reader *r, struct pd_record *rec)
 				return pd_reader_set_error(r, PD_E_CORRUPT, off,
 				    "payload of %llu bytes runs past the end of the data section",
 				    (unsigned long long)extra);
+			if (type == PERF_RECORD_HEADER_TRACING_DATA && extra <= PD_MAX_TRACING_DATA) {
+				/* Kept for tracepoint decoding (pd_reader_tracing_data). */
+				ssize_t got = fill(r, (size_t)extra);
+
+				if (got < 0)
+					return pd_reader_set_error(r, PD_E_IO, off, "read error: %s", strerror(errno));
+				if ((uint64_t)got < extra)
+					return stream_end(r, off, 1);
+				keep_tracing_data(r, r->ibuf + r->ipos, (size_t)extra);
+				r->ipos += (size_t)extra;
+				return PD_OK;
+			}
 			if (!skip_input(r, extra))
 				return stream_end(r, off, 1);
 			return PD_OK;

@@ -579,7 +579,7 @@ pd_top_add(struct pd_top *t, struct pd_session *sess, const struct pd_sample *s)
 		t->fw = t->children && t->has_sym_key ? 3 : 2;
 		t->leaf_only = !t->children && !t->o.health;
 	}
-	if (t->leaf_only && !t->leaf_asked) {
+	if (t->leaf_only && !t->leaf_asked && !t->o.shared_session) {
 		/* The session need not resolve the callers either. */
 		pd_session_set_max_frames(sess, 1);
 		t->leaf_asked = true;

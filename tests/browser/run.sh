@@ -30,3 +30,6 @@ export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 
 "$bin/pdflame" --title 'pdflame browser test' "$src/tests/data/flame/simple.folded" >"$out/flame.svg"
 node "$src/tests/browser/flame.test.js" "$out" "$out/flame.svg"
+
+# pdjson's speedscope files in speedscope from npm.
+sh "$src/tests/browser/speedscope.sh" "$bin"
