@@ -694,4 +694,137 @@ struct pd_srcframe {
 size_t pd_session_frame_src(struct pd_session *s, const struct pd_frame *fr, int ret,
     struct pd_srcframe *out, size_t max);
 
+/*
+ * pddiff: two profiles compared, BASE and NEW, each merged from one or more
+ * runs (perf.data or folded stacks).  Stacks and symbols are keyed by name
+ * after normalization (--strip-hex, regex rules), so that two builds line
+ * up.  The symbol shares (self and inclusive) come from pdtop's
+ * aggregation (pd_top_*) of each run; the stacks give the differential
+ * folded stream "stack BASE NEW" that pdflame draws.
+ *
+ * Significance: for every symbol, a two-proportion z-test with pooled
+ * variance on its sample counts (x_base of n_base against x_new of n_new,
+ * n the side's total samples), two-sided; the p-values of all the symbols
+ * tested (self and inclusive are separate families) are adjusted with
+ * Holm's step-down method.  Periods are never tested, since they are not
+ * counts of independent draws; a side whose runs gave weights only (folded
+ * stacks written with weight=period) has no test.  See pddiff(1).
+ *
+ * Use: pd_diff_new; rules (pd_diff_add_rule, pd_diff_read_rules) and
+ * --fail-on rules (pd_diff_add_fail) before any input; then per run
+ * pd_diff_add_fold and pd_diff_add_top (perf.data), or pd_diff_read_folded;
+ * then pd_diff_write and pd_diff_gate.  Errors are in pd_diff_errmsg.
+ */
+struct pd_diff;
+
+enum pd_diff_side { PD_DIFF_BASE = 0, PD_DIFF_NEW = 1 };
+
+struct pd_diff_opts {
+	int strip_hex;			/* 0x1234 becomes 0x... in every frame */
+	int weight_samples;		/* shares and the stream in samples, not weights */
+	double confidence;		/* of the test, in (0, 1): 0.99 */
+	double threshold;		/* growth in points of share the gate needs: 1.0 */
+};
+
+/* Fill O with the defaults. */
+void pd_diff_opts_init(struct pd_diff_opts *o);
+
+/* A comparison with no runs yet, or NULL when out of memory. */
+struct pd_diff *pd_diff_new(const struct pd_diff_opts *o);
+void pd_diff_free(struct pd_diff *d);
+
+/* The last error, one line, or "". */
+const char *pd_diff_errmsg(const struct pd_diff *d);
+
+/*
+ * A name rule "s/REGEX/REPLACEMENT/" (POSIX extended regex; any delimiter
+ * but a letter, a digit or a backslash; \0-\9 and & in the replacement).
+ * Rules apply in order, to every match, to each frame name without its
+ * _[k]-style annotation.  PD_E_USAGE for a bad rule.
+ */
+int pd_diff_add_rule(struct pd_diff *d, const char *rule);
+
+/* One rule a line; blank lines and lines starting with # are skipped. */
+int pd_diff_read_rules(struct pd_diff *d, FILE *in, const char *name);
+
+/*
+ * A gate rule: "sym:NAME>+N" (NAME's self share grew by more than N points,
+ * or by N% of its base share with "+N%"), "incl:NAME>+N[%]" (the same for
+ * its inclusive share), "total>+N%" (the mean total weight per run grew by
+ * more than N%).  Symbol rules also need the change to be significant at
+ * the confidence level, by the symbol's own p-value.  PD_E_USAGE when bad.
+ */
+int pd_diff_add_fail(struct pd_diff *d, const char *rule);
+
+/* Add a stack (normalized here) with its sample count and weight to SIDE. */
+int pd_diff_add_stack(struct pd_diff *d, int side, const char *stack, size_t len, uint64_t samples,
+    uint64_t weight);
+
+/*
+ * One perf.data run: SAMPLES folded with PD_FOLD_SAMPLES and WEIGHTS with
+ * periods, over the same samples.  NAME names the input in messages.
+ */
+int pd_diff_add_fold(struct pd_diff *d, int side, struct pd_fold *samples, struct pd_fold *weights,
+    const char *name);
+
+/* The symbols of the same run, from T (children on; finished). */
+int pd_diff_add_top(struct pd_diff *d, int side, struct pd_top *t, const char *name);
+
+/*
+ * One run of folded stacks (pd-formats(5)): its stacks, and its symbols
+ * through pd_top_read_folded.  The counts are sample counts, unless the
+ * first line is a "# pd-folded" header with weight=period: then they are
+ * weights and the side has no sample counts.  A two-count line counts its
+ * second count.  PD_E_FORMAT, with the line number, for a line that does
+ * not parse.
+ */
+int pd_diff_read_folded(struct pd_diff *d, int side, FILE *in, const char *name);
+
+/* Record that a run of SIDE weighs periods (for messages about units). */
+void pd_diff_note_periods(struct pd_diff *d, int side);
+
+struct pd_diff_side_info {
+	unsigned runs;
+	uint64_t samples, weight, stacks;
+	int samples_unknown;		/* some run gave no sample counts */
+	int periods;			/* some run weighs periods */
+};
+int pd_diff_info(const struct pd_diff *d, int side, struct pd_diff_side_info *info);
+
+/* Run the statistics (pd_diff_write and pd_diff_gate call it). */
+int pd_diff_compute(struct pd_diff *d);
+
+/*
+ * The two-sided p-value of the pooled two-proportion z-test of X1 of N1
+ * against X2 of N2, and the statistic in *Z (positive: the second share is
+ * larger) when Z is not NULL.
+ */
+double pd_diff_ztest(uint64_t x1, uint64_t n1, uint64_t x2, uint64_t n2, double *z);
+
+enum pd_diff_format { PD_DIFF_FOLDED, PD_DIFF_TABLE, PD_DIFF_JSON };
+
+enum pd_diff_flags {
+	PD_DIFF_SCALE = 1u << 0,	/* scale BASE to NEW's total (largest remainder) */
+	PD_DIFF_SWAP = 1u << 1,		/* "stack NEW BASE": widths from BASE */
+	PD_DIFF_NO_MARKS = 1u << 2,	/* no " [NEW]" / " [GONE]" on one-sided frames */
+	PD_DIFF_NO_HEADER = 1u << 3,	/* no "# pd-diff" line */
+};
+
+/*
+ * Write the comparison: FOLDED, "stack BASE NEW" lines sorted by stack
+ * (FLAGS apply), with the outermost frame of a path that exists on one
+ * side only marked " [NEW]" or " [GONE]"; TABLE, self then inclusive rows
+ * sorted by delta; JSON, schema pd-diff-v1 (pddiff(1)).  The same inputs
+ * give the same bytes, in any locale.  PD_E_IO on a write error.
+ */
+int pd_diff_write(struct pd_diff *d, FILE *out, enum pd_diff_format fmt, unsigned flags);
+
+/*
+ * The gate: how many rows regressed (a self share grew by more than the
+ * threshold and significantly, after Holm, or a --fail-on rule fired),
+ * each written as one line to REPORT when it is not NULL.  0: none;
+ * negative: an error.
+ */
+int pd_diff_gate(struct pd_diff *d, FILE *report);
+
 #endif

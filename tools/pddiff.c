@@ -1,0 +1,495 @@
+/*
+ * pddiff - compare two profiles, BASE and NEW (perf.data or folded stacks,
+ * told apart by their first bytes; several runs a side with --base-runs),
+ * and write the differential folded stream "stack BASE NEW" that pdflame
+ * and flamegraph.pl draw, or a table or JSON of the symbols' self and
+ * inclusive shares.  Exits 1 when a symbol's self share grew by more than
+ * --threshold points and the growth is significant at --confidence (a
+ * two-proportion z-test on sample counts, Holm-corrected), or when a
+ * --fail-on rule fires; the offending rows go to stderr.  See pddiff(1).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common.h"
+
+static const char usage[] =
+    "usage: pddiff [-hnqsvV] [--base-runs n] [--format folded|table|json] [--threshold points]\n"
+    "              [--confidence percent] [--fail-on rule] [--no-gate] [--normalize file]\n"
+    "              [--event name] [--weight period|samples] [--swap] [--no-marks] [--no-header]\n"
+    "              [--no-demangle] [--symfs dir] [--kallsyms file]\n"
+    "              base new\n"
+    "       pddiff --base-runs n [options] base ... new ...";
+
+enum {
+	OPT_BASE_RUNS = 0x100, OPT_FORMAT, OPT_THRESHOLD, OPT_CONFIDENCE, OPT_FAIL_ON, OPT_NO_GATE,
+	OPT_NORMALIZE, OPT_EVENT, OPT_WEIGHT, OPT_SWAP, OPT_NO_MARKS, OPT_NO_HEADER,
+	OPT_NO_DEMANGLE, OPT_SYMFS, OPT_KALLSYMS,
+};
+
+static const struct tool_opt opts[] = {
+	{ "base-runs", required_argument, OPT_BASE_RUNS, "n", "the first n inputs are BASE runs, the rest NEW runs" },
+	{ "format", required_argument, OPT_FORMAT, "folded|table|json", "output (default: the differential folded stream)" },
+	{ "threshold", required_argument, OPT_THRESHOLD, "points", "growth of a self share that the gate needs (default 1)" },
+	{ "confidence", required_argument, OPT_CONFIDENCE, "percent", "confidence of the significance test (default 99)" },
+	{ "fail-on", required_argument, OPT_FAIL_ON, "rule", "also fail on sym:NAME>+N[%], incl:NAME>+N[%], total>+N%" },
+	{ "no-gate", no_argument, OPT_NO_GATE, NULL, "exit 0 whatever changed (2 still on trouble)" },
+	{ "normalize-totals", no_argument, 'n', NULL, "scale BASE's counts to NEW's total (exact)" },
+	{ "strip-hex", no_argument, 's', NULL, "turn hexadecimal numbers in names into 0x..." },
+	{ "normalize", required_argument, OPT_NORMALIZE, "file", "rename frames by the s/regex/replacement/ rules in file" },
+	{ "event", required_argument, OPT_EVENT, "event", "compare samples of this event (default: the first)" },
+	{ "weight", required_argument, OPT_WEIGHT, "period|samples", "shares of periods (default) or sample counts" },
+	{ "swap", no_argument, OPT_SWAP, NULL, "write \"stack NEW BASE\": widths from BASE (draw with --negate)" },
+	{ "no-marks", no_argument, OPT_NO_MARKS, NULL, "do not mark frames found on one side only" },
+	{ "no-header", no_argument, OPT_NO_HEADER, NULL, "omit the leading # metadata line" },
+	{ "no-demangle", no_argument, OPT_NO_DEMANGLE, NULL, "print C++ and Rust names as mangled" },
+	{ "symfs", required_argument, OPT_SYMFS, "dir", "look for binaries and debug files under dir" },
+	{ "kallsyms", required_argument, OPT_KALLSYMS, "file", "kernel symbols from file, not /proc/kallsyms" },
+	{ NULL, 0, 0, NULL, NULL }
+};
+
+struct run {
+	struct pd_diff *diff;
+	struct pd_fold *fold[2];	/* sample counts, periods */
+	struct pd_top *top;
+	struct pd_session *session;
+	struct pd_reader *r;
+	const char *event;		/* NULL: the first event */
+	long selected;			/* event index; -2 not chosen yet; -3 none such; -4 no events */
+	uint64_t other_event;
+	unsigned max_stack;
+	int error;
+};
+
+static int
+event_matches(const char *want, const char *name)
+{
+	size_t n = strlen(want);
+
+	return !strcmp(want, name) || (!strncmp(want, name, n) && name[n] == ':');
+}
+
+static void
+choose_event(struct run *ru)
+{
+	size_t n = pd_reader_nr_events(ru->r);
+
+	if (ru->event) {
+		ru->selected = -3;
+		for (size_t i = 0; i < n; i++)
+			if (event_matches(ru->event, pd_reader_event(ru->r, i)->name)) {
+				ru->selected = (long)i;
+				break;
+			}
+		return;
+	}
+	ru->selected = n ? 0 : -4;
+	for (size_t i = 0; i < n; i++)
+		if (!pd_reader_event(ru->r, i)->is_dummy) {
+			ru->selected = (long)i;
+			break;
+		}
+}
+
+/* pdtop for the symbols, made once the event is known. */
+static int
+start_top(struct run *ru)
+{
+	struct pd_top_opts o = { .children = 1, .max_stack = ru->max_stack };
+
+	if (ru->selected < 0)
+		return 0;
+	o.event = pd_reader_event(ru->r, (size_t)ru->selected)->name;
+	if (!(ru->top = pd_top_new(&o)) || pd_top_set_sort(ru->top, "symbol") < 0)
+		pd_die("out of memory");
+	return pd_top_begin(ru->top, ru->r);
+}
+
+static int
+on_sample(void *ctx, const struct pd_sample *s)
+{
+	struct run *ru = ctx;
+
+	if (ru->selected == -2) {
+		choose_event(ru);
+		if ((ru->error = start_top(ru)) < 0)
+			return -1;
+	}
+	if (ru->selected < 0 || (long)s->event != ru->selected) {
+		ru->other_event++;
+		return 0;
+	}
+	if (pd_fold_add(ru->fold[0], ru->session, s) < 0 || pd_fold_add(ru->fold[1], ru->session, s) < 0) {
+		ru->error = PD_E_NOMEM;
+		return -1;
+	}
+	if ((ru->error = pd_top_add(ru->top, ru->session, s)) < 0)
+		return -1;
+	return 0;
+}
+
+static unsigned
+max_stack(void)
+{
+	FILE *f = fopen("/proc/sys/kernel/perf_event_max_stack", "r");
+	unsigned v = 0;
+
+	if (f) {
+		if (fscanf(f, "%u", &v) != 1)
+			v = 0;
+		fclose(f);
+	}
+	return v;
+}
+
+struct input {
+	const char *path;
+	int side;
+	const char *event;
+	const struct pd_session_opts *so;
+	bool weight_samples;
+};
+
+/* One perf.data run into its side; BUF (LEN bytes) when read into memory already. */
+static int
+run_perf(struct pd_diff *d, const struct input *in, const void *buf, size_t len)
+{
+	struct run ru = { .diff = d, .event = in->event, .selected = -2, .max_stack = max_stack() };
+	int rc, status = 0;
+	const struct pd_stats *st;
+
+	ru.r = pd_reader_new();
+	ru.session = pd_session_new(in->so);
+	ru.fold[0] = pd_fold_new(PD_FOLD_SAMPLES);
+	ru.fold[1] = pd_fold_new(0);
+	if (!ru.r || !ru.session || !ru.fold[0] || !ru.fold[1])
+		pd_die("out of memory");
+	rc = buf ? pd_reader_open_mem(ru.r, in->path, buf, len) : pd_reader_open(ru.r, in->path, 0);
+	if (rc < 0) {
+		status = pd_error("%s", pd_reader_errmsg(ru.r));
+		goto out;
+	}
+	rc = pd_session_run(ru.session, ru.r, on_sample, &ru);
+	if (ru.error < 0) {
+		status = pd_error("'%s': %s", in->path, ru.top && pd_top_errmsg(ru.top)[0] ?
+		    pd_top_errmsg(ru.top) : pd_strerror(ru.error));
+		goto out;
+	}
+	if (rc < 0 && rc != PD_E_CALLBACK) {
+		status = pd_error("%s", pd_reader_errmsg(ru.r));
+		goto out;
+	}
+	if (ru.selected == -2) {
+		choose_event(&ru);
+		if (start_top(&ru) < 0) {
+			status = pd_error("'%s': %s", in->path, pd_top_errmsg(ru.top));
+			goto out;
+		}
+	}
+	if (ru.selected == -3) {
+		status = pd_error("'%s': no event '%s'", in->path, in->event);
+		goto out;
+	}
+	if (pd_fold_flush(ru.fold[0], ru.session) < 0 || pd_fold_flush(ru.fold[1], ru.session) < 0)
+		pd_die("out of memory");
+	if (ru.top && pd_top_finish(ru.top, ru.session, ru.r) < 0) {
+		status = pd_error("%s", pd_top_errmsg(ru.top));
+		goto out;
+	}
+	if (pd_diff_add_fold(d, in->side, ru.fold[0], ru.fold[1], in->path) < 0 ||
+	    (ru.top && pd_diff_add_top(d, in->side, ru.top, in->path) < 0)) {
+		status = pd_error("%s", pd_diff_errmsg(d));
+		goto out;
+	}
+	if (!in->weight_samples)
+		pd_diff_note_periods(d, in->side);
+	st = pd_reader_stats(ru.r);
+	if (pd_reader_warning(ru.r)[0])
+		pd_warn("%s", pd_reader_warning(ru.r));
+	if (st->lost || st->lost_samples)
+		pd_warn("'%s': the kernel lost %llu events and %llu samples while recording", in->path,
+		    (unsigned long long)st->lost, (unsigned long long)st->lost_samples);
+	if (!in->event && ru.other_event && ru.selected >= 0)
+		pd_note("'%s': comparing event %s only (use --event)", in->path,
+		    pd_reader_event(ru.r, (size_t)ru.selected)->name);
+	if (tool_verbose)
+		fprintf(stderr, "pddiff: %s: %s: %llu samples, %llu of other events\n",
+		    in->side ? "new" : "base", in->path, (unsigned long long)pd_fold_samples(ru.fold[0]),
+		    (unsigned long long)ru.other_event);
+out:
+	pd_top_free(ru.top);
+	pd_fold_free(ru.fold[0]);
+	pd_fold_free(ru.fold[1]);
+	pd_session_free(ru.session);
+	pd_reader_free(ru.r);
+	return status;
+}
+
+static int
+run_folded(struct pd_diff *d, const struct input *in, FILE *f)
+{
+	if (pd_diff_read_folded(d, in->side, f, in->path) < 0)
+		return pd_error("%s", pd_diff_errmsg(d));
+	if (tool_verbose)
+		fprintf(stderr, "pddiff: %s: %s: folded stacks\n", in->side ? "new" : "base", in->path);
+	return 0;
+}
+
+/* All of FD, for standard input and pipes (which cannot be read twice). */
+static char *
+slurp(int fd, size_t *len)
+{
+	char *buf = NULL;
+	size_t alloc = 0, n = 0;
+
+	for (;;) {
+		ssize_t k;
+
+		if (n + 65536 > alloc) {
+			char *nb;
+
+			alloc = alloc ? alloc * 2 : 1 << 20;
+			if (!(nb = realloc(buf, alloc)))
+				pd_die("out of memory");
+			buf = nb;
+		}
+		k = read(fd, buf + n, alloc - n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			free(buf);
+			return NULL;
+		}
+		if (k == 0)
+			break;
+		n += (size_t)k;
+	}
+	*len = n;
+	return buf;
+}
+
+static int
+read_input(struct pd_diff *d, const struct input *in)
+{
+	unsigned char head[16];
+	int fd, status;
+	struct stat st;
+	ssize_t nh;
+
+	fd = strcmp(in->path, "-") ? open(in->path, O_RDONLY | O_CLOEXEC | O_NOCTTY) : 0;
+	if (fd < 0)
+		return pd_error("cannot open '%s': %s", in->path, strerror(errno));
+	if (fd != 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+		FILE *f;
+
+		nh = pread(fd, head, sizeof(head), 0);
+		if (nh > 0 && pd_top_sniff(head, (size_t)nh) == 0) {
+			if (!(f = fdopen(fd, "r"))) {
+				close(fd);
+				return pd_error("cannot read '%s': %s", in->path, strerror(errno));
+			}
+			status = run_folded(d, in, f);
+			fclose(f);
+			return status;
+		}
+		close(fd);
+		return run_perf(d, in, NULL, 0);
+	} else {
+		size_t len = 0;
+		char *buf = slurp(fd, &len);
+
+		if (fd)
+			close(fd);
+		if (!buf)
+			return pd_error("cannot read '%s': %s", in->path, strerror(errno));
+		if (len && pd_top_sniff(buf, len) == 0) {
+			FILE *f = fmemopen(buf, len, "r");
+
+			if (!f)
+				pd_die("out of memory");
+			status = run_folded(d, in, f);
+			fclose(f);
+		} else {
+			status = run_perf(d, in, buf, len);
+		}
+		free(buf);
+		return status;
+	}
+}
+
+static double
+parse_num(const char *opt, const char *s, double lo, double hi)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (*end == '%' && !end[1])
+		end++;
+	if (errno || end == s || *end || !(v >= lo && v <= hi))
+		tool_usage_error(usage, "%s takes a number from %g to %g, not '%s'", opt, lo, hi, s);
+	return v;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct pd_diff_opts o;
+	struct pd_session_opts so = { 0 };
+	enum pd_diff_format fmt = PD_DIFF_FOLDED;
+	unsigned flags = 0;
+	const char *event = NULL;
+	const char **rules = NULL, **fails = NULL;
+	size_t nr_rules = 0, nr_fails = 0;
+	uint64_t base_runs = 0;
+	bool gate = true, stdin_used = false;
+	struct pd_diff *d;
+	struct pd_diff_side_info info[2];
+	int ch, status = PD_EXIT_OK, nfail;
+	static char obuf[1 << 16];
+
+	tool_init(argv[0]);
+	tool_exit_help = "Exit status: 0 no regression, 1 a regression (the rows on stderr), "
+	    "2 trouble (bad usage, unreadable or corrupt input).";
+	pd_diff_opts_init(&o);
+	if (!(rules = calloc((size_t)argc, sizeof(*rules))) || !(fails = calloc((size_t)argc, sizeof(*fails))))
+		pd_die("out of memory");
+	while ((ch = tool_getopt(argc, argv, opts, usage,
+	    "Compare two profiles: a differential flame graph stream, a table, and a CI gate.")) != -1) {
+		switch (ch) {
+		case OPT_BASE_RUNS:
+			if (pd_parse_u64(optarg, 1, 1000000, &base_runs) < 0)
+				tool_usage_error(usage, "--base-runs takes a positive number, not '%s'", optarg);
+			break;
+		case OPT_FORMAT:
+			if (!strcmp(optarg, "folded"))
+				fmt = PD_DIFF_FOLDED;
+			else if (!strcmp(optarg, "table"))
+				fmt = PD_DIFF_TABLE;
+			else if (!strcmp(optarg, "json"))
+				fmt = PD_DIFF_JSON;
+			else
+				tool_usage_error(usage, "--format takes folded, table or json, not '%s'", optarg);
+			break;
+		case OPT_THRESHOLD: o.threshold = parse_num("--threshold", optarg, 0, 100); break;
+		case OPT_CONFIDENCE:
+			o.confidence = parse_num("--confidence", optarg, 50, 99.9999999) / 100;
+			break;
+		case OPT_FAIL_ON: fails[nr_fails++] = optarg; break;
+		case OPT_NO_GATE: gate = false; break;
+		case 'n': flags |= PD_DIFF_SCALE; break;
+		case 's': o.strip_hex = 1; break;
+		case OPT_NORMALIZE: rules[nr_rules++] = optarg; break;
+		case OPT_EVENT: event = optarg; break;
+		case OPT_WEIGHT:
+			if (strcmp(optarg, "period") && strcmp(optarg, "samples"))
+				tool_usage_error(usage, "--weight takes period or samples, not '%s'", optarg);
+			o.weight_samples = !strcmp(optarg, "samples");
+			break;
+		case OPT_SWAP: flags |= PD_DIFF_SWAP; break;
+		case OPT_NO_MARKS: flags |= PD_DIFF_NO_MARKS; break;
+		case OPT_NO_HEADER: flags |= PD_DIFF_NO_HEADER; break;
+		case OPT_NO_DEMANGLE: so.no_demangle = 1; break;
+		case OPT_SYMFS: so.symfs = optarg; break;
+		case OPT_KALLSYMS: so.kallsyms = optarg; break;
+		default:
+			tool_usage_error(usage, "unknown option");
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (!base_runs) {
+		if (argc != 2)
+			tool_usage_error(usage, "two inputs, BASE and NEW (or --base-runs)");
+		base_runs = 1;
+	}
+	if ((uint64_t)argc <= base_runs)
+		tool_usage_error(usage, "--base-runs %llu leaves no NEW input", (unsigned long long)base_runs);
+	for (int i = 0; i < argc; i++)
+		if (!strcmp(argv[i], "-")) {
+			if (stdin_used)
+				tool_usage_error(usage, "standard input ('-') can be one input only");
+			stdin_used = true;
+		}
+	if (!(d = pd_diff_new(&o)))
+		pd_die("out of memory");
+	for (size_t i = 0; i < nr_rules; i++) {
+		FILE *f = fopen(rules[i], "r");
+
+		if (!f)
+			pd_die("cannot open '%s': %s", rules[i], strerror(errno));
+		if (pd_diff_read_rules(d, f, rules[i]) < 0)
+			pd_die("%s", pd_diff_errmsg(d));
+		fclose(f);
+	}
+	for (size_t i = 0; i < nr_fails; i++)
+		if (pd_diff_add_fail(d, fails[i]) < 0)
+			tool_usage_error(usage, "--fail-on: %s", pd_diff_errmsg(d));
+	setvbuf(stdout, obuf, isatty(1) ? _IOLBF : _IOFBF, sizeof(obuf));
+
+	for (int i = 0; i < argc; i++) {
+		struct input in = { argv[i], (uint64_t)i < base_runs ? PD_DIFF_BASE : PD_DIFF_NEW, event, &so,
+			o.weight_samples };
+
+		if (read_input(d, &in) < 0)
+			status = PD_EXIT_TROUBLE;
+	}
+	for (int s = 0; s < 2; s++)
+		pd_diff_info(d, s, &info[s]);
+	for (int s = 0; s < 2 && status == PD_EXIT_OK; s++)
+		if (!info[s].weight && !info[s].samples) {
+			pd_error("%s has no samples", s ? "NEW" : "BASE");
+			status = PD_EXIT_TROUBLE;
+		}
+	if (status != PD_EXIT_OK) {
+		pd_diff_free(d);
+		free(rules);
+		free(fails);
+		return tool_finish(status);
+	}
+	for (int s = 0; s < 2; s++)
+		if (info[s].samples_unknown)
+			pd_warn("%s holds periods, not sample counts (weight=period folded stacks): no "
+			    "significance test, the gate goes by --threshold alone; give perf.data or "
+			    "pdcollapse --weight=samples output", s ? "NEW" : "BASE");
+	if (!(flags & PD_DIFF_SCALE) && fmt == PD_DIFF_FOLDED &&
+	    (info[0].runs != info[1].runs || (!o.weight_samples && info[0].periods != info[1].periods)))
+		pd_note("BASE and NEW differ in %s; -n scales BASE to NEW's total",
+		    info[0].runs != info[1].runs ? "number of runs" : "units");
+	if (pd_diff_write(d, stdout, fmt, flags) < 0) {
+		pd_error("%s", pd_diff_errmsg(d));
+		status = PD_EXIT_TROUBLE;
+	} else if (gate) {
+		char *rep = NULL;
+		size_t replen = 0;
+		FILE *f = open_memstream(&rep, &replen);
+
+		if (!f)
+			pd_die("out of memory");
+		nfail = pd_diff_gate(d, f);
+		fclose(f);
+		if (nfail < 0) {
+			pd_error("%s", pd_diff_errmsg(d));
+			status = PD_EXIT_TROUBLE;
+		} else if (nfail > 0) {
+			for (char *line = rep, *nl; line && *line; line = nl ? nl + 1 : NULL) {
+				nl = strchr(line, '\n');
+				if (nl)
+					*nl = '\0';
+				pd_error("%s", line);
+			}
+			status = PD_EXIT_DIFF;
+		}
+		free(rep);
+	}
+	pd_diff_free(d);
+	free(rules);
+	free(fails);
+	return tool_finish(status);
+}
