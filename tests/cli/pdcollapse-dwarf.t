@@ -42,8 +42,11 @@ check_file() {
 	line=$(grep 'DWARF samples' v.err)
 	d=$(echo "$line" | sed -n 's/.*: \([0-9]*\) DWARF samples: \([0-9]*\) unwound fully, \([0-9]*\) truncated, \([0-9]*\) not unwound/\1 \2 \3 \4/p')
 	set -- $d
-	if [ $# -eq 4 ] && [ "$1" -eq "$n" ] && [ $(($2 + $3 + $4)) -eq "$1" ] && [ "$2" -gt 0 ]; then
-		ok "$name: -v accounts for the $1 DWARF samples ($2 full, $3 truncated, $4 not)"
+	# Samples without user registers (taken while the process exits, its
+	# memory gone) are folded but are not DWARF samples.
+	if [ $# -eq 4 ] && [ "$1" -le "$n" ] && [ $(($1 * 10)) -ge $((n * 9)) ] &&
+	    [ $(($2 + $3 + $4)) -eq "$1" ] && [ "$2" -gt 0 ]; then
+		ok "$name: -v accounts for the $1 DWARF samples of $n ($2 full, $3 truncated, $4 not)"
 	else
 		not_ok "$name: -v unwinding counts" "$line" "folded $n"
 	fi
