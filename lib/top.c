@@ -33,6 +33,18 @@
  *    default) or of the self weight of the entries shown (relative);
  *  - output order: the first column, then self, then the keys, with
  *    resolved symbols before unresolved ones.
+ *
+ * With a session that asks for source views (pd_session_opts.inline_frames,
+ * .srclines: pdtop --inline, --lines), a user frame with a symbol becomes
+ * its levels, outermost first, each named "func" or "func (file:line)" as
+ * pdcollapse names its frames (but with pdtop's untidied function names),
+ * and keyed by DSO and name, so a function counts alike wherever it was
+ * inlined.  The innermost level of the sample's own address is the self
+ * entry; every level of every frame is a children entry, once per sample.  Return addresses are looked up one byte
+ * earlier, as in stack.c, so the address cache is keyed by that too.  perf
+ * 6.1 differs: it expands inlined functions only for DWARF-unwound chains,
+ * names them "func (inlined)", keys them by the function they were inlined
+ * into, and leaves self with the function of the symbol table.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -49,6 +61,8 @@
 #endif
 #define HEALTH_THREADS	10		/* threads listed by --health */
 #define FILTERED	(1ull << 63)	/* in a chain's event word: the thread filters drop it */
+#define RET_TAG		4		/* in an address tag: a return address (source views only) */
+#define SRC_KEY		UINT64_MAX	/* ends the symbol key of an entry keyed by name */
 
 struct chain {
 	uint64_t hash;
@@ -63,6 +77,8 @@ struct addr {
 	struct pd_sym *sym;
 	const char *dso;		/* interned short name, NULL without a map */
 	const char *name;		/* interned symbol name, NULL without a symbol */
+	const char **lv;		/* source views: interned level names, outermost first */
+	size_t nlv;
 	bool used;
 };
 
@@ -106,6 +122,7 @@ struct thr {
 struct health {
 	uint64_t samples, empty, leaf_only, unresolved_any, unresolved_leaf, broken, truncated;
 	uint64_t frames, frames_unresolved, chained;
+	uint64_t suspect;		/* leaf only, truncated or broken: each sample once */
 };
 
 struct pd_top {
@@ -113,6 +130,7 @@ struct pd_top {
 	enum pd_top_key keys[PD_TOP_MAX_KEYS];
 	size_t nr_keys, nkey;
 	bool has_sym_key, per_comm, per_thread, sort_set;
+	bool src;			/* the session asks for source views (--inline, --lines) */
 	bool leaf_only;			/* self only: a chain is its leaf */
 	bool leaf_asked;		/* and the session was told */
 	int children;			/* decided: 0 or 1; -1 until pd_top_begin */
@@ -675,11 +693,46 @@ addr_grow(struct pd_top *t)
 	return 0;
 }
 
-/* What (TAG, REL) resolves to, looked up once per distinct address. */
+/*
+ * Source views: the levels of A, "func" or "func (file:line)" as pdcollapse
+ * names its frames, interned, and the symbol of the address looked up (one
+ * byte earlier for a return address, RET).  -1 when out of memory.
+ */
+static int
+src_levels(struct pd_top *t, struct pd_symbolizer *y, struct addr *a, struct pd_dso *d, bool ret)
+{
+	struct pd_srcinfo *si = pd_symbolizer_src(y, d, a->rel, ret);
+	const char **lv;
+
+	if (!si)
+		return -1;
+	a->sym = si->sym;
+	if (!si->sym || !si->nr)
+		return 0;
+	if (!(lv = pd_arena_alloc(&t->arena, si->nr * sizeof(*lv))))
+		return -1;
+	for (size_t i = 0; i < si->nr; i++) {
+		const struct pd_srclevel *l = &si->level[i];
+
+		pd_buf_reset(&t->tmp);
+		if (pd_buf_addstr(&t->tmp, l->func) < 0 ||
+		    (l->file && pd_buf_addf(&t->tmp, " (%s:%u)", l->file, l->line) < 0) ||
+		    !(lv[i] = intern(t, t->tmp.buf, t->tmp.len)))
+			return -1;
+	}
+	a->lv = lv;
+	a->nlv = si->nr;
+	return 0;
+}
+
+/*
+ * What (TAG, REL) resolves to, looked up once per distinct address.  TAG
+ * is the DSO, the frame kind and, for source views, RET_TAG.
+ */
 static struct addr *
 addr_get(struct pd_top *t, struct pd_symbolizer *y, uint64_t tag, uint64_t rel)
 {
-	struct pd_dso *d = (struct pd_dso *)(uintptr_t)(tag & ~(uint64_t)3);
+	struct pd_dso *d = (struct pd_dso *)(uintptr_t)(tag & ~(uint64_t)7);
 	struct addr *a;
 	size_t j;
 
@@ -689,11 +742,16 @@ addr_get(struct pd_top *t, struct pd_symbolizer *y, uint64_t tag, uint64_t rel)
 		if (t->addrs[j].tag == tag && t->addrs[j].rel == rel)
 			return &t->addrs[j];
 	a = &t->addrs[j];
-	*a = (struct addr){ tag, rel, NULL, NULL, NULL, true };
+	*a = (struct addr){ .tag = tag, .rel = rel, .used = true };
 	t->aused++;
 	if (d) {
 		a->dso = dso_short(t, d);
-		a->sym = pd_symbolizer_find(y, d, rel);
+		if (t->src && (tag & 3) == PD_FRAME_USER) {
+			if (src_levels(t, y, a, d, tag & RET_TAG) < 0)
+				return NULL;
+		} else {
+			a->sym = pd_symbolizer_find(y, d, rel);
+		}
 		if (a->sym) {
 			const char *nm = pd_sym_name(y, a->sym);
 
@@ -768,6 +826,7 @@ struct frame_ref {
 	const struct addr *a;
 	uint64_t rel, ip;
 	unsigned kind;
+	const char *src;		/* source views: the level's name; the entry is keyed by it */
 };
 
 /*
@@ -793,13 +852,19 @@ make_key(struct pd_top *t, uint64_t *k, struct entry *p, size_t ev, const char *
 		p->sym = f->a->name;
 		p->start = f->a->sym->start;
 		p->end = f->a->sym->end;
+		if (f->src)
+			p->sym = f->src;
 	} else {
 		p->addr = self ? f->rel : f->ip;
 	}
 	for (size_t i = 0; i < t->nr_keys; i++) {
 		switch (t->keys[i]) {
 		case PD_TOP_SYMBOL:
-			if (p->sym) {
+			if (f->src) {		/* interned: the pointer is the name */
+				k[n] = (uint64_t)(uintptr_t)p->dso;
+				k[n + 1] = (uint64_t)(uintptr_t)f->src;
+				k[n + 2] = SRC_KEY;
+			} else if (p->sym) {
 				k[n] = (uint64_t)(uintptr_t)p->dso;
 				k[n + 1] = p->start;
 				k[n + 2] = p->end;
@@ -892,7 +957,7 @@ kept_by_dso_sym(const struct pd_top *t, const struct frame_ref *leaf)
 {
 	if (t->f_dso.n) {
 		const struct addr *a = leaf->a;
-		struct pd_dso *d = a ? (struct pd_dso *)(uintptr_t)(a->tag & ~(uint64_t)3) : NULL;
+		struct pd_dso *d = a ? (struct pd_dso *)(uintptr_t)(a->tag & ~(uint64_t)7) : NULL;
 
 		if (!d || !(list_has(&t->f_dso, a->dso) || list_has(&t->f_dso, pd_dso_name(d))))
 			return false;
@@ -919,6 +984,7 @@ pd_top_flush(struct pd_top *t, struct pd_session *sess)
 	size_t afr = 0, n = 0;
 	int rc = PD_OK;
 
+	t->src = pd_symbolizer_src_wanted(y);
 	/*
 	 * In the order the chains were first seen: an entry takes its display
 	 * fields from the sample that made it, as in perf.
@@ -949,8 +1015,14 @@ pd_top_flush(struct pd_top *t, struct pd_session *sess)
 		}
 		for (size_t f = 0; f < nf; f++) {
 			const uint64_t *w = c->key + 4 + t->fw * f;
+			/*
+			 * Source views: below the sample address, a return
+			 * address, but for the first user frame under kernel
+			 * frames (as stack.c).
+			 */
+			bool ret = t->src && f > 0 && (c->key[4 + t->fw * (f - 1)] & 3) != PD_FRAME_KERNEL;
 
-			fr[f].a = addr_get(t, y, w[0], w[1]);
+			fr[f].a = addr_get(t, y, w[0] | (ret ? RET_TAG : 0), w[1]);
 			if (!fr[f].a) {
 				rc = set_error(t, PD_E_NOMEM, "out of memory");
 				break;
@@ -958,12 +1030,13 @@ pd_top_flush(struct pd_top *t, struct pd_session *sess)
 			fr[f].kind = w[0] & 3;
 			fr[f].rel = w[1];
 			fr[f].ip = t->fw == 3 ? w[2] : w[1];
+			fr[f].src = NULL;
 			unresolved |= !fr[f].a->sym;
 		}
 		if (rc < 0)
 			break;
 		if (nf == 0)		/* a chain perf drops; no address left */
-			fr[0] = (struct frame_ref){ NULL, 0, 0, PD_FRAME_USER };
+			fr[0] = (struct frame_ref){ NULL, 0, 0, PD_FRAME_USER, NULL };
 		filtered |= !kept_by_dso_sym(t, &fr[0]);
 		if (c->key[2]) {
 			const char *cm = (const char *)(uintptr_t)c->key[2];
@@ -998,12 +1071,17 @@ pd_top_flush(struct pd_top *t, struct pd_session *sess)
 					h->truncated += c->samples;
 				else if (nf && !is_root(fr[nf - 1].a->name))
 					h->broken += c->samples;
+				if (nf == 1 || nf >= t->max_stack || (nf && !is_root(fr[nf - 1].a->name)))
+					h->suspect += c->samples;
 			}
 			rc = health_thread(t, c->key[3], comm, c->samples);
 			if (rc < 0)
 				break;
 		}
 		t->stamp++;
+		/* Source views: self is the innermost level. */
+		if (fr[0].a && fr[0].a->nlv)
+			fr[0].src = fr[0].a->lv[fr[0].a->nlv - 1];
 		make_key(t, k, &proto, ev, comm, c->key[3], &fr[0], true);
 		proto.filtered = filtered;
 		rc = add_entry(t, k, &proto, c->samples, c->period, true);
@@ -1017,13 +1095,19 @@ pd_top_flush(struct pd_top *t, struct pd_session *sess)
 		start = nf > t->max_stack ? nf - t->max_stack : 0;
 		level = level_of(fr[0].kind);
 		for (size_t f = nf; f-- > start && rc == PD_OK;) {
-			make_key(t, k, &proto, ev, comm, c->key[3], &fr[f], false);
-			proto.filtered = filtered;
-			if (fr[f].a->dso)
-				level = proto.level;
-			else
-				proto.level = level;
-			rc = add_entry(t, k, &proto, c->samples, c->period, false);
+			size_t nlv = fr[f].a->nlv ? fr[f].a->nlv : 1;
+
+			/* Source views: every level, outermost first. */
+			for (size_t l = 0; l < nlv && rc == PD_OK; l++) {
+				fr[f].src = fr[f].a->nlv ? fr[f].a->lv[l] : NULL;
+				make_key(t, k, &proto, ev, comm, c->key[3], &fr[f], false);
+				proto.filtered = filtered;
+				if (fr[f].a->dso)
+					level = proto.level;
+				else
+					proto.level = level;
+				rc = add_entry(t, k, &proto, c->samples, c->period, false);
+			}
 		}
 	}
 	free(fr);
@@ -1116,7 +1200,7 @@ folded_frame(struct pd_top *t, const char *comm, const char *name, unsigned kind
 {
 	struct addr a = { 0 };
 	struct pd_sym sym = { 0 };
-	struct frame_ref f = { &a, 0, 0, kind };
+	struct frame_ref f = { &a, 0, 0, kind, NULL };
 	uint64_t k[KEY_WORDS];
 	struct entry proto;
 
@@ -1834,6 +1918,17 @@ pd_top_write_health(struct pd_top *t, FILE *out)
 		    share(h->truncated, h->chained), t->max_stack, share(h->broken, h->chained));
 	else
 		fprintf(out, "stacks:      no call chains (record with -g for stacks)\n");
+	if (st->unwind_samples) {
+		uint64_t bad = st->unwind_truncated + st->unwind_none;
+		uint64_t full = st->unwind_samples - (bad < st->unwind_samples ? bad : st->unwind_samples);
+
+		fprintf(out, "unwinding:   %llu samples with a user stack to unwind (DWARF): %llu (%.2f%%) unwound"
+		    " fully, %llu (%.2f%%) truncated, %llu (%.2f%%) not at all\n",
+		    (unsigned long long)st->unwind_samples, (unsigned long long)full,
+		    share(full, st->unwind_samples), (unsigned long long)st->unwind_truncated,
+		    share(st->unwind_truncated, st->unwind_samples), (unsigned long long)st->unwind_none,
+		    share(st->unwind_none, st->unwind_samples));
+	}
 	if (nthr) {
 		v = malloc(nthr * sizeof(*v));
 		if (!v)
@@ -1857,9 +1952,12 @@ pd_top_write_health(struct pd_top *t, FILE *out)
 	if (share(h->unresolved_leaf, h->samples) > 10)
 		pd_buf_addf(&why, "; %.1f%% of samples are at addresses without a symbol",
 		    share(h->unresolved_leaf, h->samples));
-	if (chains && share(h->broken + h->truncated + h->leaf_only, h->chained) > 20)
+	if (chains && share(h->suspect, h->chained) > 20)
 		pd_buf_addf(&why, "; %.1f%% of stacks are broken or truncated, so their time lands under"
-		    " the wrong parents", share(h->broken + h->truncated + h->leaf_only, h->chained));
+		    " the wrong parents", share(h->suspect, h->chained));
+	if (share(st->unwind_truncated + st->unwind_none, st->unwind_samples) > 20)
+		pd_buf_addf(&why, "; %.1f%% of the DWARF stacks were unwound part of the way or not at all",
+		    share(st->unwind_truncated + st->unwind_none, st->unwind_samples));
 	if (share(lost, all + lost) > 5)
 		pd_buf_addf(&why, "; %.1f%% of samples were lost", share(lost, all + lost));
 	if (why.len)

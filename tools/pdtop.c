@@ -20,13 +20,13 @@ static const char usage[] =
     "usage: pdtop [-hqvV] [-n N] [--percent-limit P] [--children | --no-children]\n"
     "             [-s key[,key...]] [--weight period|samples] [--comm list] [--dso list]\n"
     "             [--symbol list] [--pid list] [--tid list] [--percentage relative|absolute]\n"
-    "             [--event name|all] [--format text|tsv|json] [--health] [--no-demangle]\n"
-    "             [--symfs dir] [--kallsyms file] [--debuginfod] [file]";
+    "             [--event name|all] [--format text|tsv|json] [--health] [--inline] [--lines]\n"
+    "             [--no-demangle] [--symfs dir] [--kallsyms file] [--debuginfod] [file]";
 
 enum {
 	OPT_PERCENT_LIMIT = 0x100, OPT_CHILDREN, OPT_NO_CHILDREN, OPT_WEIGHT, OPT_COMM, OPT_DSO,
 	OPT_SYMBOL, OPT_PID, OPT_TID, OPT_PERCENTAGE, OPT_EVENT, OPT_FORMAT, OPT_HEALTH,
-	OPT_NO_DEMANGLE, OPT_SYMFS, OPT_KALLSYMS, OPT_DEBUGINFOD,
+	OPT_NO_DEMANGLE, OPT_SYMFS, OPT_KALLSYMS, OPT_DEBUGINFOD, OPT_INLINE, OPT_LINES,
 };
 
 static const struct tool_opt opts[] = {
@@ -45,6 +45,8 @@ static const struct tool_opt opts[] = {
 	{ "event", required_argument, OPT_EVENT, "event", "one event's table, or all (default)" },
 	{ "format", required_argument, OPT_FORMAT, "text|tsv|json", "perf-like text (default), or fixed layouts for scripts" },
 	{ "health", no_argument, OPT_HEALTH, NULL, "say how far the profile can be trusted" },
+	{ "inline", no_argument, OPT_INLINE, NULL, "count the functions inlined at each frame as rows (DWARF)" },
+	{ "lines", no_argument, OPT_LINES, NULL, "name symbols func (file:line) (DWARF)" },
 	{ "no-demangle", no_argument, OPT_NO_DEMANGLE, NULL, "print C++ and Rust names as mangled" },
 	{ "symfs", required_argument, OPT_SYMFS, "dir", "look for binaries and debug files under dir" },
 	{ "kallsyms", required_argument, OPT_KALLSYMS, "file", "kernel symbols from file, not /proc/kallsyms" },
@@ -271,6 +273,8 @@ main(int argc, char **argv)
 				tool_usage_error(usage, "--format takes text, tsv or json, not '%s'", optarg);
 			break;
 		case OPT_HEALTH: o.health = 1; break;
+		case OPT_INLINE: so.inline_frames = 1; break;
+		case OPT_LINES: so.srclines = 1; break;
 		case OPT_NO_DEMANGLE: so.no_demangle = 1; break;
 		case OPT_SYMFS: so.symfs = optarg; break;
 		case OPT_KALLSYMS: so.kallsyms = optarg; break;
@@ -304,7 +308,10 @@ main(int argc, char **argv)
 		nh = peek_fd < 0 ? -1 : peek(peek_fd, head, sizeof(head));
 	}
 	/* Folded stacks are text; anything else goes to the perf.data reader and its messages. */
-	if (nh > 0 && pd_top_sniff(head, (size_t)nh) == 0)
+	if (nh > 0 && pd_top_sniff(head, (size_t)nh) == 0 && (so.inline_frames || so.srclines))
+		status = pd_error("'%s': --inline and --lines read perf.data, not folded stacks",
+		    strcmp(file, "-") ? file : "<stdin>");
+	else if (nh > 0 && pd_top_sniff(head, (size_t)nh) == 0)
 		read = (status = run_folded(top, file)) == 0;
 	else
 		status = run_perf(top, file, &so, &read);

@@ -478,5 +478,199 @@ printf '\001\002\000not perf data, but binary\n' >bin.data
 expect_exit 2 "binary that is not perf.data: exit 2" pdtop bin.data
 grep -q "bin.data': not a perf.data file (bad magic) at offset 0x0" "$TMP/err" && ok "binary: the reader's message" || not_ok "binary message" "$(cat "$TMP/err")"
 
+# --- --inline and --lines: inlined functions as rows, from DWARF. -------
+# The program of pdcollapse-inline.t (always_inline helpers), recorded with
+# frame pointers; pdcollapse --inline is the reference for the names and the
+# counts, since perf 6.1 expands inlined functions only in DWARF call chains.
+cat >inl.c <<'SRC'
+#include <stdlib.h>
+static volatile unsigned long sink;
+static inline __attribute__((always_inline)) unsigned long
+inner_mix(unsigned long x)
+{
+	for (int k = 0; k < 64; k++)
+		x = (x ^ (x >> 13)) * 0x9e3779b97f4a7c15ul + (unsigned long)k;
+	return x;
+}
+static inline __attribute__((always_inline)) unsigned long
+middle_step(unsigned long x)
+{
+	unsigned long y = inner_mix(x + 1);
+
+	return y ^ (y >> 17);
+}
+__attribute__((noinline)) void store(unsigned long x) { sink = x; }
+__attribute__((noinline)) unsigned long
+leaf_work(unsigned long x)
+{
+	for (int k = 0; k < 64; k++)
+		x = x * 6364136223846793005ul + 1442695040888963407ul;
+	store(x);
+	return x;
+}
+static inline __attribute__((always_inline)) unsigned long
+via_inline(unsigned long x)
+{
+	return leaf_work(x ^ 0x55);
+}
+__attribute__((noinline)) unsigned long
+hot_loop(unsigned long n)
+{
+	unsigned long acc = 0;
+
+	for (unsigned long i = 0; i < n; i++) {
+		acc += middle_step(acc + i);
+		acc ^= via_inline(acc);
+	}
+	return acc;
+}
+int main(int argc, char **argv)
+{
+	sink = hot_loop(argc > 1 ? strtoul(argv[1], NULL, 10) : 1000000);
+	return 0;
+}
+SRC
+INL_FUNCS='hot_loop middle_step inner_mix via_inline leaf_work store main'
+# skip_n N REASON: N tests skipped.
+skip_n() {
+	_k=$1
+	while [ "$_k" -gt 0 ]; do skip "$2"; _k=$((_k - 1)); done
+}
+# self_of FOLDED: "name count" for the leaf of every stack (suffixes _[k] and
+# the like dropped), summed; children_of FOLDED: for every frame name, the
+# count of the stacks it is on, once per stack.
+self_of() {
+	awk '!/^#/ { n = $NF; s = $0; sub(/ [0-9]+$/, "", s); k = split(s, f, ";"); x = f[k]; sub(/_\[[kji]\]$/, "", x); c[x] += n }
+	    END { for (x in c) print x "\t" c[x] }' "$1" | LC_ALL=C sort
+}
+children_of() {
+	awk '!/^#/ { n = $NF; s = $0; sub(/ [0-9]+$/, "", s); k = split(s, f, ";"); delete seen
+		for (i = 2; i <= k; i++) { x = f[i]; sub(/_\[[kji]\]$/, "", x); if (!(x in seen)) { seen[x] = 1; c[x] += n } } }
+	    END { for (x in c) print x "\t" c[x] }' "$1" | LC_ALL=C sort
+}
+# rows_of TSV: "name samples" of pdtop's symbol rows, "[.] " dropped.
+rows_of() {
+	awk -F '\t' '/^#|^overhead/ { next } { s = $4; sub(/^\[.\] /, "", s); print s "\t" $2 }' "$1" | LC_ALL=C sort
+}
+# only_funcs: the lines of the program's functions (with or without " (file:line)").
+only_funcs() {
+	awk -F '\t' -v fs="$INL_FUNCS" 'BEGIN { n = split(fs, a, " "); for (i = 1; i <= n; i++) want[a[i]] = 1 }
+	    { x = $1; sub(/ \(.*\)$/, "", x); if (x in want) print }'
+}
+if $CC -O2 -g -fno-omit-frame-pointer -o inl inl.c && rec inl.data -e cpu-clock -g ./inl 2000000; then
+	run_tool "$TMP/inl.plain" "$TMP/e" pdtop --no-children -s symbol inl.data
+	if ! grep -Eq 'inner_mix|middle_step' "$TMP/inl.plain"; then
+		ok "--inline: without it, no inlined functions"
+	else
+		not_ok "inlined functions without --inline" "$(grep -E 'inner_mix|middle_step' "$TMP/inl.plain" | tr '\n' '|')"
+	fi
+	run_tool "$TMP/inl.folded" "$TMP/e" pdcollapse --inline --weight=samples inl.data
+	run_tool "$TMP/inl.self" "$TMP/e" pdtop --inline --no-children -s symbol --format=tsv --weight=samples inl.data
+	self_of "$TMP/inl.folded" | only_funcs >"$TMP/inl.want"
+	rows_of "$TMP/inl.self" | only_funcs >"$TMP/inl.got"
+	if [ "$rc" -eq 0 ] && grep -q '^inner_mix	[1-9]' "$TMP/inl.got" && cmp -s "$TMP/inl.want" "$TMP/inl.got"; then
+		ok "--inline --no-children: the innermost inlined function is self, with pdcollapse --inline's leaf counts ($(grep '^inner_mix' "$TMP/inl.got" | tr '\t' ' '))"
+	else
+		not_ok "--inline self rows differ from pdcollapse --inline's leaves (rc $rc)" \
+		    "$(diff "$TMP/inl.want" "$TMP/inl.got" | head -n 8 | tr '\t\n' ' |')"
+	fi
+	run_tool "$TMP/inl.ch" "$TMP/e" pdtop --inline --children -s symbol --format=tsv --weight=samples inl.data
+	children_of "$TMP/inl.folded" | only_funcs >"$TMP/inl.want"
+	rows_of "$TMP/inl.ch" | only_funcs >"$TMP/inl.got"
+	if [ "$rc" -eq 0 ] && grep -q '^middle_step	[1-9]' "$TMP/inl.got" && grep -q '^via_inline	[1-9]' "$TMP/inl.got" &&
+	    cmp -s "$TMP/inl.want" "$TMP/inl.got"; then
+		ok "--inline --children: inlined callers are rows, each counted once per stack it is on"
+	else
+		not_ok "--inline children rows differ from pdcollapse --inline's stacks (rc $rc)" \
+		    "$(diff "$TMP/inl.want" "$TMP/inl.got" | head -n 8 | tr '\t\n' ' |')"
+	fi
+	run_tool "$TMP/inl.lf" "$TMP/e" pdcollapse --inline --lines --weight=samples inl.data
+	run_tool "$TMP/inl.ls" "$TMP/e" pdtop --inline --lines --no-children -s symbol --format=tsv --weight=samples inl.data
+	self_of "$TMP/inl.lf" | only_funcs >"$TMP/inl.want"
+	rows_of "$TMP/inl.ls" | only_funcs >"$TMP/inl.got"
+	if [ "$rc" -eq 0 ] && grep -Eq '^inner_mix \(/[^)]*/inl\.c:[0-9]+\)	' "$TMP/inl.got" && cmp -s "$TMP/inl.want" "$TMP/inl.got"; then
+		ok "--inline --lines: rows are named func (file:line) as pdcollapse's leaves, with their counts"
+	else
+		not_ok "--inline --lines rows differ from pdcollapse's leaves (rc $rc)" \
+		    "$(diff "$TMP/inl.want" "$TMP/inl.got" | head -n 8 | tr '\t\n' ' |')"
+	fi
+	# --lines alone: the function of the symbol table with the line of the
+	# address, which is perf report's symbol,srcline pair (as a basename).
+	run_tool "$TMP/inl.l1" "$TMP/e" pdtop --lines --no-children -s symbol --format=tsv inl.data
+	perf report --stdio -g none --no-children -s symbol,srcline -i inl.data 2>/dev/null |
+		awk '/^ +[0-9.]+%/ && $2 == "[.]" { p = $1; sub(/%/, "", p); print $3 " (" $4 ")\t" p }' | only_funcs | LC_ALL=C sort >"$TMP/inl.want"
+	awk -F '\t' '/^#|^overhead/ { next } { s = $4; sub(/^\[.\] /, "", s); sub(/\(\/.*\//, "(", s); print s "\t" $1 }' "$TMP/inl.l1" |
+		only_funcs | LC_ALL=C sort >"$TMP/inl.got"
+	if [ -s "$TMP/inl.want" ] && awk -F '\t' 'FNR == 1 { f++ } f == 1 { w[$1] = $2; next } { g[$1] = $2 }
+	    END { for (x in w) { if (!(x in g) || w[x] - g[x] > 0.0100001 || g[x] - w[x] > 0.0100001) exit 1 } }' "$TMP/inl.want" "$TMP/inl.got"; then
+		ok "--lines: func (file:line) rows have perf report -s symbol,srcline's percentages"
+	else
+		not_ok "--lines against perf's symbol,srcline" "perf: $(head -n 4 "$TMP/inl.want" | tr '\t\n' ' |')" \
+		    "pdtop: $(head -n 4 "$TMP/inl.got" | tr '\t\n' ' |')"
+	fi
+	# perf 6.1 expands inlined functions in DWARF call chains: there, the
+	# children of "func (inlined)" rows must equal ours.
+	if rec inld.data -e cpu-clock --call-graph dwarf ./inl 600000; then
+		perf_rows inld.data --children --inline -s symbol | sed 's/ (inlined)	/	/' |
+			awk -F '\t' '{ s = $2; sub(/^\[.\] /, "", s); print s "\t" $3 }' | only_funcs | LC_ALL=C sort >"$TMP/inl.want"
+		run_tool "$TMP/inld.tsv" "$TMP/e" pdtop --inline --children -s symbol --format=tsv inld.data
+		awk -F '\t' '/^#|^overhead/ { next } { s = $4; sub(/^\[.\] /, "", s); print s "\t" $1 }' "$TMP/inld.tsv" |
+			only_funcs | LC_ALL=C sort >"$TMP/inl.got"
+		if grep -q '^inner_mix	' "$TMP/inl.want" && awk -F '\t' 'FNR == 1 { f++ } f == 1 { w[$1] = $2; next } { g[$1] = $2 }
+		    END { for (x in w) { if (!(x in g) || w[x] - g[x] > 0.0100001 || g[x] - w[x] > 0.0100001) exit 1 } }' \
+		    "$TMP/inl.want" "$TMP/inl.got"; then
+			ok "--inline --children, DWARF chains: children equal perf report --inline's (inlined) rows"
+		else
+			not_ok "--inline children against perf's (inlined) rows" "perf: $(tr '\t\n' ' |' <"$TMP/inl.want")" \
+			    "pdtop: $(tr '\t\n' ' |' <"$TMP/inl.got")"
+		fi
+	else
+		skip "perf cannot record --call-graph dwarf here"
+	fi
+	run_tool "$TMP/f.folded" "$TMP/e" pdcollapse fp.data
+	expect_exit 2 "--inline with folded input exits 2" pdtop --inline "$TMP/f.folded"
+	if grep -q "'.*f.folded': --inline and --lines read perf.data, not folded stacks" "$TMP/err"; then
+		ok "--inline with folded input: says why"
+	else
+		not_ok "--inline folded message" "$(cat "$TMP/err")"
+	fi
+else
+	skip_n 8 "cannot build or record the inline program"
+fi
+
+# --- --health of a DWARF recording: the unwinding shares. --------------
+if $CC -O2 -g -fomit-frame-pointer -o nofp "$PD_SRC/tests/data/nofp.c" &&
+    rec nofp.data -e cpu-clock --call-graph dwarf ./nofp 600; then
+	run_tool "$TMP/hd" "$TMP/e" pdtop --health nofp.data
+	if [ "$rc" -eq 0 ] && awk '
+	    /^samples: / { all = $2 }
+	    /^unwinding: / { n = $2; full = $0; sub(/.*: /, "", full); split(full, a, " ")
+		f = a[1]; t = $0; sub(/.* unwound fully, /, "", t); split(t, b, " "); z = $0; sub(/.* truncated, /, "", z); split(z, c, " ")
+		tr = b[1]; no = c[1]; seen = 1 }
+	    END { exit !(seen && n > 0 && f + tr + no == n && n <= all) }' "$TMP/hd"; then
+		ok "--health, DWARF: fully, truncated and not unwound add up ($(grep '^unwinding' "$TMP/hd" | cut -c14-))"
+	else
+		not_ok "--health, DWARF: unwinding line" "$(cat "$TMP/hd" "$TMP/e" | tr '\n' '|')"
+	fi
+	if ! grep -q '^unwinding: ' "$TMP/h"; then
+		ok "--health: no unwinding line without DWARF call chains"
+	else
+		not_ok "--health: an unwinding line for frame pointers" "$(grep '^unwinding' "$TMP/h")"
+	fi
+	# A stack copy of 64 bytes cuts nearly every unwind short.
+	if rec nofp64.data -e cpu-clock --call-graph dwarf,64 ./nofp 300; then
+		run_tool "$TMP/hd64" "$TMP/e" pdtop --health nofp64.data
+		if grep -q '^verdict: .*mislead: .*of the DWARF stacks were unwound part of the way or not at all' "$TMP/hd64"; then
+			ok "--health, DWARF: mostly truncated unwinds make the verdict say mislead"
+		else
+			not_ok "--health, DWARF truncated" "$(grep -E '^unwinding|^verdict' "$TMP/hd64" | tr '\n' '|')"
+		fi
+	else
+		skip "perf cannot record --call-graph dwarf,64"
+	fi
+else
+	skip_n 3 "cannot build nofp.c or record it with --call-graph dwarf"
+fi
+
 option_drift pdtop 20
 done_testing
