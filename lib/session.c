@@ -81,6 +81,8 @@ struct pd_session {
 	struct chunk *chunks;
 	size_t nchunks, achunks, cur;	/* cur: the chunk being filled */
 	size_t slen;			/* bytes of records queued */
+	unsigned char *spare;		/* a delivered chunk kept for reuse (no page faults) */
+	size_t spare_cap;
 	uint64_t seq, max_time, next_flush, last_flush;
 	struct pd_frame *frames;
 	size_t aframes;
@@ -140,6 +142,7 @@ pd_session_free(struct pd_session *s)
 	for (size_t i = 0; i < s->nchunks; i++)
 		free(s->chunks[i].buf);
 	free(s->chunks);
+	free(s->spare);
 	free(s->frames);
 	free(s->pcs);
 	pd_symbolizer_free(s->sym);
@@ -807,7 +810,12 @@ deliver_stored(struct pd_session *s, const struct qev *e)
 		if (e->chunk == s->cur) {
 			k->len = 0;	/* reuse it */
 		} else {
-			free(k->buf);
+			if (!s->spare && k->cap == CHUNK_BYTES) {
+				s->spare = k->buf;
+				s->spare_cap = k->cap;
+			} else {
+				free(k->buf);
+			}
 			*k = (struct chunk){ 0 };
 		}
 	}
@@ -862,7 +870,13 @@ store_room(struct pd_session *s, size_t sz)
 		return PD_E_NOMEM;
 	k = &s->chunks[i];
 	k->cap = sz > CHUNK_BYTES ? sz : CHUNK_BYTES;
-	k->buf = malloc(k->cap);
+	if (s->spare && s->spare_cap >= k->cap) {
+		k->buf = s->spare;
+		k->cap = s->spare_cap;
+		s->spare = NULL;
+	} else {
+		k->buf = malloc(k->cap);
+	}
 	if (!k->buf)
 		return PD_E_NOMEM;
 	k->len = k->live = 0;

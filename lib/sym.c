@@ -38,6 +38,10 @@
 
 #include "sym.h"
 
+struct ktable;
+static struct ktable *read_kallsyms(const char *path);
+static void ktable_free(struct ktable *kt);
+
 #define MAX_ELF_SIZE	(4ull << 30)
 #define MAX_TEXT_SIZE	(256u << 20)	/* kallsyms, perf-PID.map */
 
@@ -85,8 +89,8 @@ struct pd_symbolizer {
 	/* kallsyms read ahead by a thread (the kernel takes ~50 ms to format it) */
 	pthread_t kthread;
 	bool kthread_started;
-	char *kbuf;
-	size_t klen;
+	struct ktable *kt;		/* the thread's result */
+	char *kallsyms_text;		/* the names of ksyms point into it */
 	struct pd_sym *ksyms;
 	size_t nr_ksyms;
 	char *debuginfo_path;
@@ -138,9 +142,10 @@ pd_symbolizer_free(struct pd_symbolizer *y)
 	}
 	if (y->kthread_started) {
 		pthread_join(y->kthread, NULL);
-		free(y->kbuf);
+		ktable_free(y->kt);
 	}
 	free(y->ksyms);
+	free(y->kallsyms_text);
 	free(y->bids);
 	free(y->debuginfo_path);
 	pd_arena_release(&y->arena);
@@ -238,14 +243,13 @@ pd_symbolizer_dso(struct pd_symbolizer *y, const char *name, const unsigned char
 	return d;
 }
 
-static char *slurp(const char *path, size_t *len);
 
 static void *
 kallsyms_reader(void *arg)
 {
 	struct pd_symbolizer *y = arg;
 
-	y->kbuf = slurp(y->o.kallsyms ? y->o.kallsyms : "/proc/kallsyms", &y->klen);
+	y->kt = read_kallsyms(y->o.kallsyms ? y->o.kallsyms : "/proc/kallsyms");
 	return NULL;
 }
 
@@ -945,33 +949,39 @@ kallsyms_allowed(struct pd_symbolizer *y)
 	return true;
 }
 
-static void
-load_kallsyms(struct pd_symbolizer *y)
-{
-	size_t len, alloc = 0;
-	char *buf, *line, *save = NULL;
-	uint64_t text = 0, delta = 0;
-	bool nonzero = false;
+/* kallsyms read and sorted, by the read-ahead thread or at first need. */
+struct ktable {
+	char *text;			/* the file; names point into it */
+	struct pd_sym *syms;
+	size_t nr;
+	uint64_t text_addr;		/* _text */
+	bool nonzero;
+};
 
-	y->kallsyms_loaded = true;
-	if (y->kthread_started) {
-		pthread_join(y->kthread, NULL);
-		y->kthread_started = false;
-		buf = y->kbuf;
-		len = y->klen;
-		y->kbuf = NULL;
-		if (!kallsyms_allowed(y)) {
-			free(buf);
-			return;
-		}
-	} else {
-		if (!kallsyms_allowed(y))
-			return;
-		buf = slurp(y->o.kallsyms ? y->o.kallsyms : "/proc/kallsyms", &len);
-	}
-	if (!buf)
+static void
+ktable_free(struct ktable *kt)
+{
+	if (!kt)
 		return;
-	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+	free(kt->text);
+	free(kt->syms);
+	free(kt);
+}
+
+/* Parse and sort kallsyms; no shared state, so a thread may run it. */
+static struct ktable *
+read_kallsyms(const char *path)
+{
+	struct ktable *kt = calloc(1, sizeof(*kt));
+	size_t len, alloc = 0;
+	char *line, *save = NULL;
+
+	if (!kt)
+		return NULL;
+	kt->text = slurp(path, &len);
+	if (!kt->text)
+		return kt;
+	for (line = strtok_r(kt->text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char *end, type, *name, *mod;
 		unsigned long long addr = 0;
 
@@ -986,7 +996,6 @@ load_kallsyms(struct pd_symbolizer *y)
 				break;
 			addr = addr << 4 | v;
 		}
-
 		if (end == line || end[0] != ' ' || !end[1] || end[2] != ' ')
 			continue;
 		type = (char)toupper((unsigned char)end[1]);
@@ -995,34 +1004,64 @@ load_kallsyms(struct pd_symbolizer *y)
 		if (mod)
 			*mod++ = '\0';
 		if (!strcmp(name, "_text"))
-			text = addr;
+			kt->text_addr = addr;
 		if (type != 'T' && type != 'W' && type != 'D' && type != 'B')
 			continue;
 		if (name[0] == '$')
 			continue;
 		if (addr)
-			nonzero = true;
-		if (PD_GROW(y->ksyms, y->nr_ksyms + 1, alloc) < 0)
+			kt->nonzero = true;
+		if (PD_GROW(kt->syms, kt->nr + 1, alloc) < 0)
 			break;
-		y->ksyms[y->nr_ksyms++] = (struct pd_sym){
-			.start = addr, .end = addr, .name = pd_arena_strdup(&y->arena, name),
+		kt->syms[kt->nr++] = (struct pd_sym){
+			.start = addr, .end = addr, .name = name,
 			.binding = type == 'W' ? STB_WEAK : islower((unsigned char)end[1]) ? STB_LOCAL : STB_GLOBAL,
 			.user = mod ? (void *)1 : NULL,
 		};
-		if (!y->ksyms[y->nr_ksyms - 1].name)
-			y->nr_ksyms--;
 	}
-	free(buf);
-	if (!nonzero) {		/* kptr_restrict: every address reads as 0 */
-		y->nr_ksyms = 0;
+	if (kt->nonzero)
+		finish_table(kt->syms, &kt->nr, true);
+	return kt;
+}
+
+static void
+load_kallsyms(struct pd_symbolizer *y)
+{
+	struct ktable *kt;
+	uint64_t delta = 0;
+
+	y->kallsyms_loaded = true;
+	if (y->kthread_started) {
+		pthread_join(y->kthread, NULL);
+		y->kthread_started = false;
+		kt = y->kt;
+		y->kt = NULL;
+		if (!kallsyms_allowed(y)) {
+			ktable_free(kt);
+			return;
+		}
+	} else {
+		if (!kallsyms_allowed(y))
+			return;
+		kt = read_kallsyms(y->o.kallsyms ? y->o.kallsyms : "/proc/kallsyms");
+	}
+	if (!kt)
+		return;
+	if (!kt->nonzero) {	/* kptr_restrict: every address reads as 0 */
+		ktable_free(kt);
 		return;
 	}
 	/* KASLR: the recording's _text against ours (perf kallsyms__delta). */
-	if (y->have_kernel_ref && text)
-		delta = y->kernel_ref - text;
-	for (size_t i = 0; i < y->nr_ksyms; i++)
-		y->ksyms[i].start = y->ksyms[i].end = y->ksyms[i].start + delta;
-	finish_table(y->ksyms, &y->nr_ksyms, true);
+	if (y->have_kernel_ref && kt->text_addr)
+		delta = y->kernel_ref - kt->text_addr;
+	for (size_t i = 0; i < kt->nr; i++) {
+		kt->syms[i].start += delta;
+		kt->syms[i].end += delta;
+	}
+	y->ksyms = kt->syms;
+	y->nr_ksyms = kt->nr;
+	y->kallsyms_text = kt->text;
+	free(kt);
 }
 
 /* ---------------------------------------------------------------- */

@@ -39,7 +39,7 @@ struct uw_map {
 	size_t file;
 };
 
-enum { RULE_EMPTY, RULE_SIMPLE, RULE_OUTERMOST, RULE_COMPLEX };
+enum { RULE_EMPTY, RULE_SIMPLE, RULE_OUTERMOST, RULE_COMPLEX, RULE_NO_CFI };
 enum { RBP_SAME, RBP_SAVED, RBP_UNDEF };
 
 /* The CFI row at one address, reduced. */
@@ -361,6 +361,27 @@ reduce_row(Dwarf_Frame *fr, struct uw_rule *r)
 	r->kind = RULE_SIMPLE;
 }
 
+/* The .debug_frame CFI of MOD's main file, or NULL (no such section). */
+static Dwarf_CFI *
+binary_debug_frame(Dwfl_Module *mod, Dwarf_Addr *bias)
+{
+	Elf *e = dwfl_module_getelf(mod, bias);
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+
+	if (!e || elf_getshdrstrndx(e, &shstrndx) < 0)
+		return NULL;
+	while ((scn = elf_nextscn(e, scn))) {
+		GElf_Shdr sh;
+		const char *name;
+
+		if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_PROGBITS &&
+		    (name = elf_strptr(e, shstrndx, sh.sh_name)) && !strcmp(name, ".debug_frame"))
+			return dwarf_getcfi_elf(e);
+	}
+	return NULL;
+}
+
 static const struct uw_rule *
 rule_at(struct pd_uw_space *u, uint64_t pc)
 {
@@ -406,9 +427,17 @@ rule_at(struct pd_uw_space *u, uint64_t pc)
 		cfi = dwfl_module_eh_cfi(mod, &bias);
 		if (!cfi || dwarf_cfi_addrframe(cfi, pc - bias, &fr) != 0) {
 			fr = NULL;
-			cfi = dwfl_module_dwarf_cfi(mod, &bias);
+			/*
+			 * .debug_frame of the binary itself.  (dwfl_module_dwarf_cfi
+			 * would load and inflate all of a separate debug file's
+			 * DWARF first, which costs more than the rest of a run; a
+			 * code range with neither table ends the unwind there.)
+			 */
+			cfi = binary_debug_frame(mod, &bias);
 			if (cfi && dwarf_cfi_addrframe(cfi, pc - bias, &fr) != 0)
 				fr = NULL;
+			if (!fr)
+				r->kind = RULE_NO_CFI;
 		}
 	}
 	if (fr) {
@@ -442,6 +471,25 @@ fast_unwind(struct pd_uw_space *u, const struct pd_uw_regs *g, uint64_t *pcs, si
 		const struct uw_rule *r = rule_at(u, pc);
 		uint64_t cfa, ra, nrbp = 0;
 
+		if (r && r->kind == RULE_NO_CFI) {
+			/*
+			 * No CFI for this code: follow the frame pointer, as
+			 * libdwfl's x86_64 backend does (return address at
+			 * rbp + 8, the caller's rbp at rbp, its rsp rbp + 16).
+			 */
+			if (!rbp_ok || !stack_read(g, rbp + 8, &ra)) {
+				*nr = n;
+				return n > 1 ? PD_UW_TRUNCATED : PD_UW_NONE;
+			}
+			rsp = rbp + 16;
+			rbp_ok = stack_read(g, rbp, &nrbp);
+			rbp = nrbp;
+			if (ra == 0 || n == max)
+				break;
+			pc = ra - 1;
+			pcs[n++] = pc;
+			continue;
+		}
 		if (!r || r->kind == RULE_COMPLEX || (r->cfa_reg == 6 && !rbp_ok)) {
 			*fallback = true;
 			return PD_UW_NONE;
