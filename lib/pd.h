@@ -112,6 +112,22 @@ int pd_reader_is_swapped(const struct pd_reader *r);
 size_t pd_reader_nr_events(const struct pd_reader *r);
 const struct pd_event_info *pd_reader_event(const struct pd_reader *r, size_t idx);
 
+/* Whether --event=WANT names event NAME: "cycles" also names "cycles:u" and "cycles:pppH". */
+int pd_event_name_matches(const char *want, const char *name);
+
+enum {
+	PD_EVENT_ALL = -1,		/* WANT is "all" */
+	PD_EVENT_NONE_SUCH = -3,	/* no event is named WANT */
+	PD_EVENT_NO_EVENTS = -4,	/* the input describes no event */
+};
+
+/*
+ * The event --event=WANT chooses: its index, the first matching one; with
+ * WANT NULL the first event that is not a dummy (perf's side-band event),
+ * else the first; or one of the negative PD_EVENT_* above.
+ */
+long pd_reader_pick_event(const struct pd_reader *r, const char *want);
+
 /* A feature string (HOSTNAME, OSRELEASE, VERSION, ARCH, CPUDESC), or NULL. */
 enum pd_feature_str {
 	PD_FEAT_HOSTNAME, PD_FEAT_OSRELEASE, PD_FEAT_VERSION, PD_FEAT_ARCH,

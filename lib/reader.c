@@ -190,6 +190,31 @@ pd_reader_event(const struct pd_reader *r, size_t idx)
 }
 
 int
+pd_event_name_matches(const char *want, const char *name)
+{
+	size_t n = strlen(want);
+
+	return !strcmp(want, name) || (!strncmp(want, name, n) && name[n] == ':');
+}
+
+long
+pd_reader_pick_event(const struct pd_reader *r, const char *want)
+{
+	if (want && !strcmp(want, "all"))
+		return PD_EVENT_ALL;
+	if (want) {
+		for (size_t i = 0; i < r->nr_attrs; i++)
+			if (pd_event_name_matches(want, r->attrs[i].info.name))
+				return (long)i;
+		return PD_EVENT_NONE_SUCH;
+	}
+	for (size_t i = 0; i < r->nr_attrs; i++)
+		if (!r->attrs[i].info.is_dummy)
+			return (long)i;
+	return r->nr_attrs ? 0 : PD_EVENT_NO_EVENTS;
+}
+
+int
 pd_reader_nr_cpus(const struct pd_reader *r, uint32_t *avail, uint32_t *online)
 {
 	if (!r->nr_cpus_avail)

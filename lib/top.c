@@ -465,15 +465,6 @@ pd_top_set_filter(struct pd_top *t, enum pd_top_key what, const char *spec)
 /* ---------------------------------------------------------------- */
 /* Events. */
 
-/* "cycles" names "cycles:u" and "cycles:pppH" too (as pdcollapse). */
-static bool
-event_matches(const char *want, const char *name)
-{
-	size_t n = strlen(want);
-
-	return !strcmp(want, name) || (!strncmp(want, name, n) && name[n] == ':');
-}
-
 static struct table *
 table_get(struct pd_top *t, size_t ev)
 {
@@ -504,7 +495,7 @@ pd_top_begin(struct pd_top *t, struct pd_reader *r)
 			return set_error(t, PD_E_NOMEM, "out of memory");
 		tb->has_chain = (e->sample_type & PERF_SAMPLE_CALLCHAIN) != 0;
 		chains |= tb->has_chain;
-		tb->selected = !t->event || event_matches(t->event, tb->name);
+		tb->selected = !t->event || pd_event_name_matches(t->event, tb->name);
 		t->event_found |= t->event && tb->selected;
 	}
 	if (t->children < 0) {

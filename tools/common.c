@@ -3,11 +3,14 @@
  * libarchive_fe plays for bsdtar and bsdcat).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <locale.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common.h"
@@ -249,6 +252,109 @@ tool_getopt(int argc, char **argv, const struct tool_opt *opts, const char *usag
 			return ch;
 		}
 	}
+}
+
+/*
+ * The first bytes of FD without consuming them: pread for a file, tee(2)
+ * for a pipe.  Returns how many (up to LEN), or -1 when it cannot tell.
+ */
+static ssize_t
+peek(int fd, unsigned char *buf, size_t len)
+{
+	struct stat st;
+	int p[2];
+	ssize_t n = -1;
+
+	if (fstat(fd, &st) < 0)
+		return -1;
+	if (S_ISREG(st.st_mode))
+		return pread(fd, buf, len, 0);
+	if (!S_ISFIFO(st.st_mode) || pipe(p) < 0)
+		return -1;
+	for (int tries = 0; tries < 10000; tries++) {
+		struct pollfd pfd = { fd, POLLIN, 0 };
+		ssize_t k;
+
+		if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
+			break;
+		k = tee(fd, p[1], len, SPLICE_F_NONBLOCK);
+		if (k < 0 && errno != EAGAIN)
+			break;
+		if (k <= 0 && (pfd.revents & POLLHUP)) {
+			n = 0;
+			break;
+		}
+		if (k > 0) {
+			n = read(p[0], buf, (size_t)k);
+			/* A writer that has sent less so far: look again. */
+			if (n < 0 || (size_t)n >= len || (pfd.revents & POLLHUP))
+				break;
+		}
+		usleep(1000);
+	}
+	close(p[0]);
+	close(p[1]);
+	return n;
+}
+
+ssize_t
+tool_peek_input(const char *file, int *keep_fd, unsigned char *buf, size_t len)
+{
+	*keep_fd = -1;
+	if (!strcmp(file, "-"))
+		return peek(0, buf, len);
+	*keep_fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	return *keep_fd < 0 ? -1 : peek(*keep_fd, buf, len);
+}
+
+char *
+tool_read_all(int fd, size_t *len)
+{
+	char *buf = NULL;
+	size_t alloc = 0, n = 0;
+
+	for (;;) {
+		ssize_t k;
+
+		if (n + 65536 + 1 > alloc) {
+			char *nb;
+
+			alloc = alloc ? alloc * 2 : 1 << 20;
+			if (!(nb = realloc(buf, alloc)))
+				pd_die("out of memory");
+			buf = nb;
+		}
+		k = read(fd, buf + n, alloc - n - 1);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			int e = errno;
+
+			free(buf);
+			errno = e;
+			return NULL;
+		}
+		if (k == 0)
+			break;
+		n += (size_t)k;
+	}
+	buf[n] = '\0';
+	*len = n;
+	return buf;
+}
+
+unsigned
+tool_max_stack(void)
+{
+	FILE *f = fopen("/proc/sys/kernel/perf_event_max_stack", "re");
+	unsigned v = 0;
+
+	if (f) {
+		if (fscanf(f, "%u", &v) != 1)
+			v = 0;
+		fclose(f);
+	}
+	return v;
 }
 
 int

@@ -7,6 +7,7 @@
 #define PD_TOOLS_COMMON_H
 
 #include <getopt.h>
+#include <sys/types.h>
 #include <stdio.h>
 
 #include "pd.h"
@@ -51,6 +52,21 @@ int tool_getopt(int argc, char **argv, const struct tool_opt *opts, const char *
 int tool_first_operand(int argc, char **argv, const struct tool_opt *opts);
 /* Print the message and the usage line to stderr and exit tool_usage_status. */
 void tool_usage_error(const char *usage, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
+
+/*
+ * The first bytes of input FILE ("-": standard input), up to LEN, without
+ * consuming them (pread for a file, tee(2) for a pipe), to tell perf.data
+ * from text.  *KEEP_FD is the descriptor opened for a named FILE (-1 for
+ * "-"): keep it open to the end, so that a FIFO's writer never sees no
+ * reader.  Returns how many bytes, or -1 when it cannot tell.
+ */
+ssize_t tool_peek_input(const char *file, int *keep_fd, unsigned char *buf, size_t len);
+
+/* All of FD, NUL-terminated, its length in *LEN; NULL with errno on a read error. */
+char *tool_read_all(int fd, size_t *len);
+
+/* /proc/sys/kernel/perf_event_max_stack, or 0 when it cannot be read. */
+unsigned tool_max_stack(void);
 
 /* fflush stdout and turn a write error into exit status 2. */
 int tool_finish(int status);

@@ -51,45 +51,16 @@ struct run {
 	struct pd_session *session;
 	struct pd_reader *r;
 	const char *event;		/* NULL: the first event; "all" */
-	long selected;			/* event index, -1 all, -2 not chosen yet,
-					   -3 no such event, -4 no events */
+	long selected;			/* event index, PD_EVENT_*, or -2 not chosen yet */
 	uint64_t other_event;		/* samples of events not folded */
 	int fold_error;
 };
 
-/* "cycles" names "cycles:u" and "cycles:pppH" too. */
-static int
-event_matches(const char *want, const char *name)
-{
-	size_t n = strlen(want);
-
-	return !strcmp(want, name) || (!strncmp(want, name, n) && name[n] == ':');
-}
-
 static void
 choose_event(struct run *ru)
 {
-	size_t n = pd_reader_nr_events(ru->r);
-
-	if (ru->event && !strcmp(ru->event, "all")) {
-		ru->selected = -1;
-		return;
-	}
-	if (ru->event) {
-		for (size_t i = 0; i < n; i++)
-			if (event_matches(ru->event, pd_reader_event(ru->r, i)->name)) {
-				ru->selected = (long)i;
-				return;
-			}
-		ru->selected = -3;	/* reported after the run */
-		return;
-	}
-	ru->selected = n ? 0 : -4;	/* -4: the input describes no event */
-	for (size_t i = 0; i < n; i++)
-		if (!pd_reader_event(ru->r, i)->is_dummy) {
-			ru->selected = (long)i;
-			break;
-		}
+	/* PD_EVENT_NONE_SUCH is reported after the run. */
+	ru->selected = pd_reader_pick_event(ru->r, ru->event);
 }
 
 static int
@@ -99,7 +70,7 @@ on_sample(void *ctx, const struct pd_sample *s)
 
 	if (ru->selected == -2)
 		choose_event(ru);
-	if (ru->selected != -1 && (long)s->event != ru->selected) {
+	if (ru->selected != PD_EVENT_ALL && (long)s->event != ru->selected) {
 		ru->other_event++;
 		return 0;
 	}
@@ -183,7 +154,7 @@ collapse_one(const char *file, struct pd_fold *fold, const struct pd_session_opt
 	list_events(r, names, sizeof(names));
 	if (ru.selected == -2)
 		choose_event(&ru);
-	if (ru.selected == -3) {
+	if (ru.selected == PD_EVENT_NONE_SUCH) {
 		pd_error("'%s': no event '%s' (events: %s)", pd_reader_name(r), event, names);
 		status = PD_EXIT_TROUBLE;
 	} else if (ru.selected >= 0) {

@@ -60,40 +60,19 @@ struct run {
 	struct pd_session *session;
 	struct pd_reader *r;
 	const char *event;		/* NULL: the first event */
-	long selected;			/* event index; -2 not chosen yet; -3 none such; -4 no events */
+	long selected;			/* event index, PD_EVENT_*, or -2 not chosen yet */
 	uint64_t other_event;
 	unsigned max_stack;
 	int error;
 };
 
-static int
-event_matches(const char *want, const char *name)
-{
-	size_t n = strlen(want);
-
-	return !strcmp(want, name) || (!strncmp(want, name, n) && name[n] == ':');
-}
-
 static void
 choose_event(struct run *ru)
 {
-	size_t n = pd_reader_nr_events(ru->r);
-
-	if (ru->event) {
-		ru->selected = -3;
-		for (size_t i = 0; i < n; i++)
-			if (event_matches(ru->event, pd_reader_event(ru->r, i)->name)) {
-				ru->selected = (long)i;
-				break;
-			}
-		return;
-	}
-	ru->selected = n ? 0 : -4;
-	for (size_t i = 0; i < n; i++)
-		if (!pd_reader_event(ru->r, i)->is_dummy) {
-			ru->selected = (long)i;
-			break;
-		}
+	ru->selected = pd_reader_pick_event(ru->r, ru->event);
+	/* One event is compared: "all" is not an event's name here. */
+	if (ru->selected == PD_EVENT_ALL)
+		ru->selected = PD_EVENT_NONE_SUCH;
 }
 
 /* pdtop for the symbols, made once the event is known. */
@@ -133,20 +112,6 @@ on_sample(void *ctx, const struct pd_sample *s)
 	return 0;
 }
 
-static unsigned
-max_stack(void)
-{
-	FILE *f = fopen("/proc/sys/kernel/perf_event_max_stack", "r");
-	unsigned v = 0;
-
-	if (f) {
-		if (fscanf(f, "%u", &v) != 1)
-			v = 0;
-		fclose(f);
-	}
-	return v;
-}
-
 struct input {
 	const char *path;
 	int side;
@@ -159,7 +124,7 @@ struct input {
 static int
 run_perf(struct pd_diff *d, const struct input *in, const void *buf, size_t len)
 {
-	struct run ru = { .diff = d, .event = in->event, .selected = -2, .max_stack = max_stack() };
+	struct run ru = { .diff = d, .event = in->event, .selected = -2, .max_stack = tool_max_stack() };
 	int rc, status = 0;
 	const struct pd_stats *st;
 
@@ -191,7 +156,7 @@ run_perf(struct pd_diff *d, const struct input *in, const void *buf, size_t len)
 			goto out;
 		}
 	}
-	if (ru.selected == -3) {
+	if (ru.selected == PD_EVENT_NONE_SUCH) {
 		status = pd_error("'%s': no event '%s'", in->path, in->event);
 		goto out;
 	}
@@ -240,39 +205,6 @@ run_folded(struct pd_diff *d, const struct input *in, FILE *f)
 	return 0;
 }
 
-/* All of FD, for standard input and pipes (which cannot be read twice). */
-static char *
-slurp(int fd, size_t *len)
-{
-	char *buf = NULL;
-	size_t alloc = 0, n = 0;
-
-	for (;;) {
-		ssize_t k;
-
-		if (n + 65536 > alloc) {
-			char *nb;
-
-			alloc = alloc ? alloc * 2 : 1 << 20;
-			if (!(nb = realloc(buf, alloc)))
-				pd_die("out of memory");
-			buf = nb;
-		}
-		k = read(fd, buf + n, alloc - n);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0) {
-			free(buf);
-			return NULL;
-		}
-		if (k == 0)
-			break;
-		n += (size_t)k;
-	}
-	*len = n;
-	return buf;
-}
-
 static int
 read_input(struct pd_diff *d, const struct input *in)
 {
@@ -301,7 +233,7 @@ read_input(struct pd_diff *d, const struct input *in)
 		return run_perf(d, in, NULL, 0);
 	} else {
 		size_t len = 0;
-		char *buf = slurp(fd, &len);
+		char *buf = tool_read_all(fd, &len);
 
 		if (fd)
 			close(fd);

@@ -7,11 +7,9 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "pd-uthash.h"
@@ -114,7 +112,7 @@ struct run {
 	bool inline_src;
 	/* Event choice of speedscope and tree. */
 	const char *event;
-	long selected;			/* -2 not chosen yet, -1 all, -3 no such event */
+	long selected;			/* event index, PD_EVENT_*, or -2 not chosen yet */
 	uint64_t other_event;
 	bool weight_samples;
 	bool per_process;
@@ -169,39 +167,10 @@ xstrdup(const char *s)
 	return p;
 }
 
-/* "cycles" names "cycles:u" and "cycles:pppH" too. */
-static bool
-event_matches(const char *want, const char *name)
-{
-	size_t n = strlen(want);
-
-	return !strcmp(want, name) || (!strncmp(want, name, n) && name[n] == ':');
-}
-
 static void
 choose_event(struct run *ru)
 {
-	size_t n = pd_reader_nr_events(ru->r);
-
-	if (ru->event && !strcmp(ru->event, "all")) {
-		ru->selected = -1;
-		return;
-	}
-	if (ru->event) {
-		ru->selected = -3;
-		for (size_t i = 0; i < n; i++)
-			if (event_matches(ru->event, pd_reader_event(ru->r, i)->name)) {
-				ru->selected = (long)i;
-				return;
-			}
-		return;
-	}
-	ru->selected = n ? 0 : -3;
-	for (size_t i = 0; i < n; i++)
-		if (!pd_reader_event(ru->r, i)->is_dummy) {
-			ru->selected = (long)i;
-			break;
-		}
+	ru->selected = pd_reader_pick_event(ru->r, ru->event);
 }
 
 /* "[libc.so.6]" for a frame without a symbol, as pdcollapse names it; "[unknown]" without a DSO. */
@@ -856,7 +825,7 @@ on_sample(void *ctx, const struct pd_sample *s)
 	case F_TREE:
 		if (ru->selected == -2)
 			choose_event(ru);
-		if (ru->selected != -1 && (long)s->event != ru->selected) {
+		if (ru->selected != PD_EVENT_ALL && (long)s->event != ru->selected) {
 			ru->other_event++;
 			break;
 		}
@@ -1111,7 +1080,7 @@ speedscope_unit(struct run *ru)
 	for (size_t i = 0; i < n; i++) {
 		const char *name = pd_reader_event(ru->r, i)->name;
 
-		if (ru->selected != -1 && (long)i != ru->selected)
+		if (ru->selected != PD_EVENT_ALL && (long)i != ru->selected)
 			continue;
 		if (pd_reader_event(ru->r, i)->is_dummy)
 			continue;
@@ -1171,7 +1140,7 @@ run_perf(struct run *ru, const struct pd_session_opts *so, uint64_t rows)
 	case F_TREE:
 		if (ru->selected == -2)
 			choose_event(ru);
-		if (ru->selected == -3 && ru->event) {
+		if (ru->selected == PD_EVENT_NONE_SUCH && ru->event) {
 			pd_error("'%s': no event '%s'", pd_reader_name(ru->r), ru->event);
 			return PD_EXIT_TROUBLE;
 		}
@@ -1193,41 +1162,6 @@ run_perf(struct run *ru, const struct pd_session_opts *so, uint64_t rows)
 
 /* ---------------------------------------------------------------- */
 /* Folded input. */
-
-/* All of FILE in memory (folded text for three readers), or NULL with errno. */
-static char *
-slurp(const char *file, size_t *len)
-{
-	FILE *in = strcmp(file, "-") ? fopen(file, "r") : stdin;
-	char *buf = NULL;
-	size_t n = 0, alloc = 0;
-
-	if (!in)
-		return NULL;
-	for (;;) {
-		size_t k;
-
-		GROW(buf, n + 65536 + 1, alloc);
-		k = fread(buf + n, 1, alloc - n - 1, in);
-		n += k;
-		if (k == 0)
-			break;
-	}
-	if (ferror(in)) {
-		int e = errno;
-
-		if (in != stdin)
-			fclose(in);
-		free(buf);
-		errno = e;
-		return NULL;
-	}
-	if (in != stdin)
-		fclose(in);
-	buf[n] = '\0';
-	*len = n;
-	return buf;
-}
 
 struct folded {
 	const char *name;
@@ -1328,10 +1262,13 @@ run_folded(struct run *ru, uint64_t rows)
 {
 	struct folded fo = { strcmp(ru->file, "-") ? ru->file : "<stdin>", NULL, NULL, 0, 0 };
 	size_t len = 0;
-	char *buf = slurp(ru->file, &len), *copy;
+	int fd = strcmp(ru->file, "-") ? open(ru->file, O_RDONLY | O_CLOEXEC | O_NOCTTY) : 0;
+	char *buf = fd < 0 ? NULL : tool_read_all(fd, &len), *copy;
 	struct pd_json *j = ru->j;
 	int status = PD_EXIT_OK;
 
+	if (fd > 0)
+		close(fd);
 	if (!buf) {
 		pd_error("cannot read '%s': %s", fo.name, strerror(errno));
 		return PD_EXIT_TROUBLE;
@@ -1418,48 +1355,6 @@ out:
 	return status;
 }
 
-/*
- * The first bytes of FD without consuming them: pread for a file, tee(2)
- * for a pipe (as pdtop does).  How many (up to LEN), or -1.
- */
-static ssize_t
-peek(int fd, unsigned char *buf, size_t len)
-{
-	struct stat st;
-	int p[2];
-	ssize_t n = -1;
-
-	if (fstat(fd, &st) < 0)
-		return -1;
-	if (S_ISREG(st.st_mode))
-		return pread(fd, buf, len, 0);
-	if (!S_ISFIFO(st.st_mode) || pipe(p) < 0)
-		return -1;
-	for (int tries = 0; tries < 10000; tries++) {
-		struct pollfd pfd = { fd, POLLIN, 0 };
-		ssize_t k;
-
-		if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
-			break;
-		k = tee(fd, p[1], len, SPLICE_F_NONBLOCK);
-		if (k < 0 && errno != EAGAIN)
-			break;
-		if (k <= 0 && (pfd.revents & POLLHUP)) {
-			n = 0;
-			break;
-		}
-		if (k > 0) {
-			n = read(p[0], buf, (size_t)k);
-			if (n < 0 || (size_t)n >= len || (pfd.revents & POLLHUP))
-				break;
-		}
-		usleep(1000);
-	}
-	close(p[0]);
-	close(p[1]);
-	return n;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -1543,13 +1438,7 @@ main(int argc, char **argv)
 
 	/* As perf report: standard input when it is not a terminal. */
 	ru.file = argc ? argv[0] : isatty(0) ? "perf.data" : "-";
-	if (!strcmp(ru.file, "-")) {
-		nh = peek(0, head, sizeof(head));
-	} else {
-		/* Kept open until the end: a FIFO's writer must never see no reader. */
-		peek_fd = open(ru.file, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-		nh = peek_fd < 0 ? -1 : peek(peek_fd, head, sizeof(head));
-	}
+	nh = tool_peek_input(ru.file, &peek_fd, head, sizeof(head));
 	if (nh > 0 && pd_top_sniff(head, (size_t)nh) == 0) {
 		if (ru.fmt == F_SAMPLES)
 			tool_usage_error(usage, "'%s': folded stacks have no samples; use --format=summary, "

@@ -7,11 +7,9 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common.h"
@@ -75,64 +73,6 @@ on_sample(void *ctx, const struct pd_sample *s)
 	if ((ru->error = pd_top_add(ru->top, ru->session, s)) < 0)
 		return -1;
 	return 0;
-}
-
-/* perf report keeps as many frames as the running kernel records. */
-static unsigned
-max_stack(void)
-{
-	FILE *f = fopen("/proc/sys/kernel/perf_event_max_stack", "r");
-	unsigned v = 0;
-
-	if (f) {
-		if (fscanf(f, "%u", &v) != 1)
-			v = 0;
-		fclose(f);
-	}
-	return v;
-}
-
-/*
- * The first bytes of FD without consuming them: pread for a file, tee(2)
- * for a pipe.  Returns how many (up to LEN), or -1 when it cannot tell.
- */
-static ssize_t
-peek(int fd, unsigned char *buf, size_t len)
-{
-	struct stat st;
-	int p[2];
-	ssize_t n = -1;
-
-	if (fstat(fd, &st) < 0)
-		return -1;
-	if (S_ISREG(st.st_mode))
-		return pread(fd, buf, len, 0);
-	if (!S_ISFIFO(st.st_mode) || pipe(p) < 0)
-		return -1;
-	for (int tries = 0; tries < 10000; tries++) {
-		struct pollfd pfd = { fd, POLLIN, 0 };
-		ssize_t k;
-
-		if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
-			break;
-		k = tee(fd, p[1], len, SPLICE_F_NONBLOCK);
-		if (k < 0 && errno != EAGAIN)
-			break;
-		if (k <= 0 && (pfd.revents & POLLHUP)) {
-			n = 0;
-			break;
-		}
-		if (k > 0) {
-			n = read(p[0], buf, (size_t)k);
-			/* A writer that has sent less so far: look again. */
-			if (n < 0 || (size_t)n >= len || (pfd.revents & POLLHUP))
-				break;
-		}
-		usleep(1000);
-	}
-	close(p[0]);
-	close(p[1]);
-	return n;
 }
 
 static int
@@ -287,7 +227,7 @@ main(int argc, char **argv)
 	argv += optind;
 	if (argc > 1)
 		tool_usage_error(usage, "one input at most");
-	o.max_stack = max_stack();
+	o.max_stack = tool_max_stack();	/* as many frames as the kernel records */
 	top = pd_top_new(&o);
 	if (!top)
 		pd_die("out of memory");
@@ -300,13 +240,7 @@ main(int argc, char **argv)
 
 	/* As perf report: standard input when it is not a terminal. */
 	file = argc ? argv[0] : isatty(0) ? "perf.data" : "-";
-	if (!strcmp(file, "-")) {
-		nh = peek(0, head, sizeof(head));
-	} else {
-		/* Kept open until the end: a FIFO's writer must never see no reader. */
-		peek_fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-		nh = peek_fd < 0 ? -1 : peek(peek_fd, head, sizeof(head));
-	}
+	nh = tool_peek_input(file, &peek_fd, head, sizeof(head));
 	/* Folded stacks are text; anything else goes to the perf.data reader and its messages. */
 	if (nh > 0 && pd_top_sniff(head, (size_t)nh) == 0 && (so.inline_frames || so.srclines))
 		status = pd_error("'%s': --inline and --lines read perf.data, not folded stacks",
