@@ -57,6 +57,10 @@ struct pd_dso {
 	size_t nr_syms;
 	Dwfl *dwfl;
 	void *user;
+	/* pd_symbolizer_binary_path's answer, checked once per build-id known */
+	const char *bin_path;		/* NULL: none */
+	bool bin_checked;
+	uint8_t bin_bid_size;
 	/* For source views (pd_symbolizer_src): the ELF's program headers and bias. */
 	struct pd_symbolizer *y;
 	Dwfl_Module *mod;
@@ -1304,15 +1308,25 @@ pd_symbolizer_binary_path(struct pd_symbolizer *y, struct pd_dso *d, char *path,
 
 	if (d->kind != DSO_ELF)
 		return false;
-	snprintf(path, len, "%s%s", y->o.symfs ? y->o.symfs : "", d->name);
-	fd = open_candidate(d, path);
-	if (fd < 0 && d->bid_size && home) {
-		bid_hex(d, hex);
-		snprintf(path, len, "%s/.debug/.build-id/%.2s/%s/elf", home, hex, hex + 2);
+	/* Every process that maps D asks; open and verify the file once. */
+	if (!d->bin_checked || d->bin_bid_size != d->bid_size) {
+		d->bin_checked = true;
+		d->bin_bid_size = d->bid_size;
+		d->bin_path = NULL;
+		snprintf(path, len, "%s%s", y->o.symfs ? y->o.symfs : "", d->name);
 		fd = open_candidate(d, path);
+		if (fd < 0 && d->bid_size && home) {
+			bid_hex(d, hex);
+			snprintf(path, len, "%s/.debug/.build-id/%.2s/%s/elf", home, hex, hex + 2);
+			fd = open_candidate(d, path);
+		}
+		if (fd < 0)
+			return false;
+		close(fd);
+		d->bin_path = pd_arena_strdup(&y->arena, path);
 	}
-	if (fd < 0)
+	if (!d->bin_path || strlen(d->bin_path) >= len)
 		return false;
-	close(fd);
+	memcpy(path, d->bin_path, strlen(d->bin_path) + 1);
 	return true;
 }

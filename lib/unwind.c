@@ -382,6 +382,13 @@ binary_debug_frame(Dwfl_Module *mod, Dwarf_Addr *bias)
 	return NULL;
 }
 
+/* The first slot for PC in a table of CAP (a power of 2) rows. */
+static inline size_t
+rule_slot(uint64_t pc, size_t cap)
+{
+	return (size_t)(pc * 0x9e3779b97f4a7c15ull >> 20) & (cap - 1);
+}
+
 static const struct uw_rule *
 rule_at(struct pd_uw_space *u, uint64_t pc)
 {
@@ -403,8 +410,7 @@ rule_at(struct pd_uw_space *u, uint64_t pc)
 
 			if (o->kind == RULE_EMPTY)
 				continue;
-			for (i = (size_t)(o->pc * 0x9e3779b97f4a7c15ull >> 20) & (cap - 1);
-			    nt[i].kind != RULE_EMPTY; i = (i + 1) & (cap - 1))
+			for (i = rule_slot(o->pc, cap); nt[i].kind != RULE_EMPTY; i = (i + 1) & (cap - 1))
 				;
 			nt[i] = *o;
 		}
@@ -413,8 +419,7 @@ rule_at(struct pd_uw_space *u, uint64_t pc)
 		u->cap_rules = cap;
 	}
 	mask = u->cap_rules - 1;
-	for (i = (size_t)(pc * 0x9e3779b97f4a7c15ull >> 20) & mask; u->rules[i].kind != RULE_EMPTY;
-	    i = (i + 1) & mask)
+	for (i = rule_slot(pc, u->cap_rules); u->rules[i].kind != RULE_EMPTY; i = (i + 1) & mask)
 		if (u->rules[i].pc == pc)
 			return &u->rules[i];
 	r = &u->rules[i];
