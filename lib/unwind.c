@@ -483,8 +483,9 @@ fast_unwind(struct pd_uw_space *u, const struct pd_uw_regs *g, uint64_t *pcs, si
 			 * rbp + 8, the caller's rbp at rbp, its rsp rbp + 16).
 			 */
 			if (!rbp_ok || !stack_read(g, rbp + 8, &ra)) {
+				/* As libdwfl counts it: the frames found, then an error. */
 				*nr = n;
-				return n > 1 ? PD_UW_TRUNCATED : PD_UW_NONE;
+				return PD_UW_TRUNCATED;
 			}
 			rsp = rbp + 16;
 			rbp_ok = stack_read(g, rbp, &nrbp);

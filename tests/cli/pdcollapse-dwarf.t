@@ -40,6 +40,12 @@ check_file() {
 	run_tool v.folded v.err pdcollapse -v --weight=samples --event=all "$f"
 	n=$(awk '!/^#/ { s += $NF } END { print s + 0 }' v.folded)
 	line=$(grep 'DWARF samples' v.err)
+	PD_UNWIND=dwfl run_tool vs.folded vs.err pdcollapse -v --weight=samples --event=all "$f"
+	if [ -n "$line" ] && [ "$line" = "$(grep 'DWARF samples' vs.err)" ]; then
+		ok "$name: the cached walk counts full, truncated and failed unwinds as libdwfl does"
+	else
+		not_ok "$name: unwinding counts differ" "cached: $line" "libdwfl: $(grep 'DWARF samples' vs.err)"
+	fi
 	d=$(echo "$line" | sed -n 's/.*: \([0-9]*\) DWARF samples: \([0-9]*\) unwound fully, \([0-9]*\) truncated, \([0-9]*\) not unwound/\1 \2 \3 \4/p')
 	set -- $d
 	# Samples without user registers (taken while the process exits, its
