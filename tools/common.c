@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -22,6 +23,165 @@ int tool_usage_status = PD_EXIT_TROUBLE;
 const char *tool_exit_help = "Exit status: 0 ok, 2 trouble (bad usage, unreadable or corrupt input).";
 static const char *progname = "pdtools";
 
+/*
+ * A terminal is guarded against the input.  Names in perf.data and folded
+ * text are bytes from elsewhere: an ESC sequence in a comm or a DSO path
+ * would be run by the terminal (perf prints them raw; RELIABILITY.md 5).
+ * When stdout or stderr is a terminal, it is replaced by a stream that
+ * writes C0 controls (other than newline and tab), DEL and bytes that are
+ * not UTF-8 as \xHH, and C1 controls and the bidirectional overrides as
+ * \uHHHH.  Pipes and files get the bytes unchanged.
+ */
+struct tty_guard {
+	int fd;
+	size_t ncarry;
+	unsigned char carry[4];		/* an unfinished UTF-8 sequence */
+};
+
+/*
+ * The length of the UTF-8 sequence at S (N bytes), its code point in *CP;
+ * 0 when invalid; -1 when the N bytes are a valid start that needs more.
+ */
+static int
+utf8_seq(const unsigned char *s, size_t n, uint32_t *cp)
+{
+	unsigned char lo = 0x80, hi = 0xbf;
+	int len;
+	uint32_t c;
+
+	if (s[0] < 0xc2 || s[0] > 0xf4)
+		return 0;
+	len = s[0] < 0xe0 ? 2 : s[0] < 0xf0 ? 3 : 4;
+	c = s[0] & (0x7f >> len);
+	if (s[0] == 0xe0)
+		lo = 0xa0;
+	else if (s[0] == 0xed)
+		hi = 0x9f;
+	else if (s[0] == 0xf0)
+		lo = 0x90;
+	else if (s[0] == 0xf4)
+		hi = 0x8f;
+	for (int i = 1; i < len; i++) {
+		if ((size_t)i >= n)
+			return -1;
+		if (s[i] < (i == 1 ? lo : 0x80) || s[i] > (i == 1 ? hi : 0xbf))
+			return 0;
+		c = c << 6 | (s[i] & 0x3f);
+	}
+	*cp = c;
+	return len;
+}
+
+static int
+write_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t k = write(fd, p, n);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return -1;
+		p += k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
+/* Escape N bytes at S into the guard's fd; FINAL: no more bytes will follow. */
+static int
+guard_out(struct tty_guard *g, const unsigned char *s, size_t n, int final)
+{
+	char out[4096 + 16];
+	size_t o = 0, i = 0;
+
+	while (i < n) {
+		uint32_t cp = 0;
+		int len = s[i] < 0x80 ? 1 : utf8_seq(s + i, n - i, &cp);
+
+		if (len < 0 && !final) {
+			memcpy(g->carry, s + i, n - i);
+			g->ncarry = n - i;
+			break;
+		}
+		if (len == 1 && ((s[i] < 0x20 && s[i] != '\n' && s[i] != '\t') || s[i] == 0x7f))
+			o += (size_t)snprintf(out + o, 8, "\\x%02x", s[i]);
+		else if (len == 1)
+			out[o++] = (char)s[i];
+		else if (len <= 0)
+			o += (size_t)snprintf(out + o, 8, "\\x%02x", s[i]), len = 1;
+		else if (cp < 0xa0 || (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069))
+			o += (size_t)snprintf(out + o, 8, "\\u%04x", (unsigned)cp);
+		else
+			memcpy(out + o, s + i, (size_t)len), o += (size_t)len;
+		i += (size_t)len;
+		if (o >= 4096) {
+			if (write_all(g->fd, out, o) < 0)
+				return -1;
+			o = 0;
+		}
+	}
+	return o ? write_all(g->fd, out, o) : 0;
+}
+
+static ssize_t
+guard_write(void *cookie, const char *buf, size_t n)
+{
+	struct tty_guard *g = cookie;
+	const unsigned char *s = (const unsigned char *)buf;
+	size_t used = 0;
+
+	/* Complete a sequence left over from the last write first. */
+	while (g->ncarry && used < n) {
+		unsigned char tmp[4];
+		size_t k = g->ncarry;
+		uint32_t cp;
+		int len;
+
+		memcpy(tmp, g->carry, k);
+		tmp[k] = s[used++];
+		g->ncarry = 0;
+		len = utf8_seq(tmp, k + 1, &cp);
+		if (len < 0) {
+			memcpy(g->carry, tmp, k + 1);
+			g->ncarry = k + 1;
+		} else if (guard_out(g, tmp, k + 1, 0) < 0) {
+			return -1;
+		}
+	}
+	if (used < n && guard_out(g, s + used, n - used, 0) < 0)
+		return -1;
+	return (ssize_t)n;
+}
+
+static int
+guard_close(void *cookie)
+{
+	struct tty_guard *g = cookie;
+	int rc = g->ncarry ? guard_out(g, g->carry, g->ncarry, 1) : 0;
+
+	free(g);
+	return rc;
+}
+
+static FILE *
+guard_stream(FILE *old, int fd, int mode)
+{
+	cookie_io_functions_t io = { .write = guard_write, .close = guard_close };
+	struct tty_guard *g;
+	FILE *f;
+
+	if (!isatty(fd) || !(g = calloc(1, sizeof(*g))))
+		return old;
+	g->fd = fd;
+	if (!(f = fopencookie(g, "w", io))) {
+		free(g);
+		return old;
+	}
+	setvbuf(f, NULL, mode, BUFSIZ);
+	return f;
+}
+
 void
 tool_init(const char *argv0)
 {
@@ -32,6 +192,9 @@ tool_init(const char *argv0)
 	setlocale(LC_ALL, "C");
 	/* "pdcollapse ... | head" ends quietly, as other filters do. */
 	signal(SIGPIPE, SIG_DFL);
+	fflush(stdout);
+	stdout = guard_stream(stdout, STDOUT_FILENO, _IOLBF);
+	stderr = guard_stream(stderr, STDERR_FILENO, _IONBF);
 	/*
 	 * libdwfl asks debuginfod servers for every build-id when
 	 * DEBUGINFOD_URLS is set; a hostile perf.data must not make us send its
