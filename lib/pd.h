@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "pd-errors.h"
 
@@ -88,6 +89,15 @@ int pd_reader_open(struct pd_reader *r, const char *path, unsigned flags);
 
 /* Open a perf.data image in memory (not copied; must outlive the reader). */
 int pd_reader_open_mem(struct pd_reader *r, const char *name, const void *buf, size_t len);
+
+/*
+ * Open a pipe-mode stream read through FN, which works like read(2): it
+ * fills up to LEN bytes of BUF and returns how many (0 at the end, -1 with
+ * errno on an error), any number at a time.  A file-mode perf.data needs
+ * random access and is refused, as on a pipe.
+ */
+typedef ssize_t (*pd_read_fn)(void *ctx, void *buf, size_t len);
+int pd_reader_open_stream(struct pd_reader *r, const char *name, pd_read_fn fn, void *ctx);
 
 /*
  * The last error, as "FILE: what at offset 0xN", or "" when there was none.

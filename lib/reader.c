@@ -38,6 +38,8 @@ struct pd_reader {
 	int fd;
 	bool own_fd, pipe, swap, regular;
 	const unsigned char *mem;	/* pd_reader_open_mem */
+	pd_read_fn readfn;		/* pd_reader_open_stream */
+	void *readctx;
 	uint64_t mem_len;
 	uint64_t file_size;		/* regular files and memory */
 
@@ -327,9 +329,12 @@ fill(struct pd_reader *r, size_t n)
 			if (k > 0)
 				memcpy(r->ibuf + r->ilen, r->mem + at, (size_t)k);
 		} else {
-			k = read(r->fd, r->ibuf + r->ilen, room);
+			k = r->readfn ? r->readfn(r->readctx, r->ibuf + r->ilen, room) :
+			    read(r->fd, r->ibuf + r->ilen, room);
 			if (k < 0 && errno == EINTR)
 				continue;
+			if (k > (ssize_t)room)
+				k = -1;
 		}
 		if (k < 0)
 			return -1;
@@ -1119,6 +1124,18 @@ pd_reader_open_mem(struct pd_reader *r, const char *name, const void *buf, size_
 	r->mem_len = len;
 	r->file_size = len;
 	r->regular = true;
+	return open_common(r);
+}
+
+int
+pd_reader_open_stream(struct pd_reader *r, const char *name, pd_read_fn fn, void *ctx)
+{
+	free(r->name);
+	r->name = strdup(name);
+	if (!r->name)
+		return PD_E_NOMEM;
+	r->readfn = fn;
+	r->readctx = ctx;
 	return open_common(r);
 }
 

@@ -1,0 +1,139 @@
+/*
+ * fuzz.h - what the perf.data fuzz targets share: a symbol-free session,
+ * folding into memory, and the invariants every run must keep.  Each
+ * target is linked on its own (with libFuzzer by make fuzz, with replay.c
+ * by make), so this header holds static functions only.
+ */
+#ifndef PD_FUZZ_H
+#define PD_FUZZ_H
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pd.h"
+
+/* A broken invariant: say which, and abort (libFuzzer keeps the input). */
+__attribute__((format(printf, 1, 2), noreturn)) static void
+fuzz_fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fputs("fuzz invariant: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	abort();
+}
+
+/*
+ * The output of a run may be at most this many times the input, plus a
+ * constant: one 8-byte call-chain entry can name a frame whose name (a DSO
+ * path from an MMAP record) is at most a record's 64 KiB, so anything
+ * beyond 8192 output bytes per input byte is a loop, not amplification.
+ */
+#define FUZZ_OUT_MULT 8192u
+#define FUZZ_OUT_CONST (64u * 1024)
+
+struct fuzz_run {
+	int rc;				/* pd_session_run (or pd_reader_open) */
+	char *err, *warn;		/* copies of the reader's messages */
+	struct pd_stats stats;
+	uint64_t delivered;		/* samples the callback saw */
+	char *out;			/* the folded stacks */
+	size_t out_len;
+};
+
+struct fuzz_ctx {
+	struct pd_fold *fold;
+	struct pd_session *session;
+	uint64_t delivered;
+};
+
+static int
+fuzz_on_sample(void *ctx, const struct pd_sample *s)
+{
+	struct fuzz_ctx *c = ctx;
+
+	c->delivered++;
+	return pd_fold_add(c->fold, c->session, s) < 0 ? -1 : 0;
+}
+
+/* An error without a message, or without the byte offset, is a bug. */
+static void
+fuzz_check_error(const struct pd_reader *r, int rc)
+{
+	const char *msg = pd_reader_errmsg(r);
+
+	if (rc >= 0 || rc == PD_E_NOMEM || rc == PD_E_CALLBACK)
+		return;
+	if (!msg[0] || !strstr(msg, "offset 0x"))
+		fuzz_fail("error %d (%s) with message '%s'", rc, pd_strerror(rc), msg);
+}
+
+/*
+ * Run an opened reader (OPEN_RC from pd_reader_open*) through a session
+ * without symbol files and fold what it delivers.  Checks: errors carry an
+ * offset; every sample read is delivered or counted as bad or of an unknown
+ * event (the run may stop on the one sample that ends it); every delivered
+ * sample is folded; the folded text is bounded by the input size.
+ */
+static void
+fuzz_fold(struct pd_reader *r, int open_rc, size_t in_len, struct fuzz_run *res)
+{
+	struct pd_session_opts so = {
+		.symfs = "/nonexistent/pd-fuzz",
+		.kallsyms = "/dev/null",
+		.home = "/nonexistent/pd-fuzz",
+	};
+	struct fuzz_ctx c = { 0 };
+	FILE *mem;
+	int rc = open_rc;
+
+	memset(res, 0, sizeof(*res));
+	c.session = pd_session_new(&so);
+	c.fold = pd_fold_new(PD_FOLD_PID | PD_FOLD_KERNEL | PD_FOLD_JIT | PD_FOLD_ADDRS);
+	if (!c.session || !c.fold || !(mem = open_memstream(&res->out, &res->out_len)))
+		abort();
+	if (rc == PD_OK) {
+		const struct pd_stats *st;
+		uint64_t accounted;
+
+		rc = pd_session_run(c.session, r, fuzz_on_sample, &c);
+		if (pd_fold_flush(c.fold, c.session) == PD_OK)
+			pd_fold_write(c.fold, mem);
+		st = pd_session_stats(c.session);
+		accounted = c.delivered + st->samples_bad + st->samples_unknown_id;
+		if (rc != PD_E_NOMEM && !(st->samples == accounted || (rc < 0 && st->samples == accounted + 1)))
+			fuzz_fail("%llu samples read, %llu delivered, %llu bad, %llu of unknown events (rc %d)",
+			    (unsigned long long)st->samples, (unsigned long long)c.delivered,
+			    (unsigned long long)st->samples_bad, (unsigned long long)st->samples_unknown_id, rc);
+		if (rc != PD_E_NOMEM && pd_fold_samples(c.fold) != c.delivered)
+			fuzz_fail("%llu samples delivered, %llu folded", (unsigned long long)c.delivered,
+			    (unsigned long long)pd_fold_samples(c.fold));
+		res->stats = *st;
+	}
+	fclose(mem);
+	if (res->out_len > FUZZ_OUT_CONST + (uint64_t)FUZZ_OUT_MULT * in_len)
+		fuzz_fail("%zu bytes of folded output from %zu bytes of input", res->out_len, in_len);
+	fuzz_check_error(r, rc);
+	res->rc = rc;
+	res->delivered = c.delivered;
+	if (!(res->err = strdup(pd_reader_errmsg(r))) || !(res->warn = strdup(pd_reader_warning(r))))
+		abort();
+	pd_fold_free(c.fold);
+	pd_session_free(c.session);
+}
+
+static void
+fuzz_run_free(struct fuzz_run *res)
+{
+	free(res->out);
+	free(res->err);
+	free(res->warn);
+}
+
+#endif
