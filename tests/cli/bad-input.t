@@ -177,4 +177,85 @@ else
 	not_ok "fp.data reads cleanly (exit $rc)" "stderr: $(head -c 400 "$TMP/err")"
 fi
 
+# DSO paths that lead to a FIFO, a device or a symlink to one (RELIABILITY.md
+# R12): only regular files are opened, so nothing blocks or reads without
+# end, and the stacks are folded.  fp.data's binary is
+# /tmp/pdburn/burn (tests/data/README), looked up under --symfs.
+mkdir -p "$TMP/symfs/tmp/pdburn" "$TMP/symfs2/tmp/pdburn"
+if mkfifo "$TMP/symfs/tmp/pdburn/burn" 2>/dev/null; then
+	ln -s /dev/zero "$TMP/symfs2/tmp/pdburn/burn"
+	for d in symfs symfs2; do
+		rc=0
+		timeout 10 pdcollapse --symfs "$TMP/$d" "$PD_SRC/tests/data/fp.data" >"$TMP/out" 2>"$TMP/err" || rc=$?
+		if [ "$rc" -eq 0 ] && grep -q '^burn;' "$TMP/out"; then
+			ok "$d: a FIFO or /dev/zero in place of a binary is not opened (exit 0, stacks folded)"
+		else
+			not_ok "$d: a FIFO or /dev/zero in place of a binary is not opened" "exit $rc" \
+			    "$(head -n 2 "$TMP/out")" "stderr: $(head -c 300 "$TMP/err")"
+		fi
+	done
+else
+	skip "mkfifo failed: no FIFO test"
+fi
+
+# Names that would break the folded format (RELIABILITY.md T8): a command
+# named "x;y 12" must not add a frame (';') nor end in a count (" 12").
+# pdcollapse writes ':' and '_' as stackcollapse-perf.pl does, and pdflame
+# reads back every sample.
+if can_record && b=$(burn); then
+	cp "$b" "$TMP/x;y 12"
+	if perf record -q -F 2000 -g -o "$TMP/semi.data" -- "$TMP/x;y 12" 20000 >/dev/null 2>&1; then
+		pdcollapse --weight=samples "$TMP/semi.data" >"$TMP/semi.folded" 2>/dev/null
+		n=$(awk '!/^#/ { s += $NF } END { print s + 0 }' "$TMP/semi.folded")
+		pdflame -v "$TMP/semi.folded" >/dev/null 2>"$TMP/err"
+		if grep -q '^x:y_12;' "$TMP/semi.folded" && ! grep -q '^x;y' "$TMP/semi.folded" &&
+		    grep -q "0 unreadable; total $n;" "$TMP/err" && [ "$n" -gt 0 ]; then
+			ok "a comm with ';' and ' 12' folds as x:y_12, and pdflame reads all $n samples back"
+		else
+			not_ok "a comm with ';' and ' 12' folds as x:y_12" "$(head -n 2 "$TMP/semi.folded")" "$(cat "$TMP/err")"
+		fi
+	else
+		skip "perf record of a command named 'x;y 12' failed"
+	fi
+else
+	skip "perf record does not work here: no comm with ';'"
+fi
+
+# The catalogue of defect classes (tests/data/bad/CATALOGUE): every class
+# names tests that exist, and there are at least 50 classes.
+nclass=0
+missing=
+while read -r id refs _; do
+	case $id in
+	'' | '#'*) continue ;;
+	esac
+	nclass=$((nclass + 1))
+	for r in $(echo "$refs" | tr ',' ' '); do
+		case $r in
+		bad:*)
+			n=${r#bad:}
+			[ -f "$BAD/$n.data" ] && grep -q "^$n " "$BAD/EXPECT" || missing="$missing $id:$r"
+			;;
+		t:* | unit:*)
+			d=cli
+			case $r in unit:*) d=unit ;; esac
+			x=${r#*:}
+			file=${x%%:*}
+			word=${x#*:}
+			grep -qF -- "$word" "$PD_SRC/tests/$d/$file" 2>/dev/null || missing="$missing $id:$r"
+			;;
+		fuzz:*)
+			[ -f "$PD_SRC/tests/fuzz/${r#fuzz:}.c" ] && [ -d "$PD_SRC/tests/fuzz/corpus/${r#fuzz:}" ] ||
+				missing="$missing $id:$r"
+			;;
+		*) missing="$missing $id:$r(unknown kind)" ;;
+		esac
+	done
+done <"$BAD/CATALOGUE"
+if [ -z "$missing" ] && [ "$nclass" -ge 50 ]; then
+	ok "CATALOGUE: $nclass defect classes, each with its tests"
+else
+	not_ok "CATALOGUE: at least 50 defect classes, each with its tests" "$nclass classes; missing:$missing"
+fi
+
 done_testing

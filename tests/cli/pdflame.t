@@ -253,4 +253,16 @@ if [ "$rc" -eq 0 ] && grep -q '<text id="omitted"[^>]*>5 frames omitted (0.00%)'
 else
 	not_ok "no visible line for sub-pixel omitted frames" "rc $rc"
 fi
+
+# Empty stacks and empty frames (RELIABILITY.md T9): kept and counted, an
+# empty frame is drawn with an empty name; nothing is lost from the total.
+printf ' 5\na;;b 3\n;a 2\n' >"$TMP/empty-frames.folded"
+run_tool "$TMP/ef.svg" "$TMP/err" pdflame -v "$TMP/empty-frames.folded"
+if [ "$rc" -eq 0 ] && grep -q '3 stacks, 0 comments, 0 blank, 0 unreadable; total 10;' "$TMP/err" &&
+    grep -q 'w="10" d="0"' "$TMP/ef.svg"; then
+	ok "empty stacks and empty frames: kept, all 10 counted"
+else
+	not_ok "empty stacks and empty frames: kept, all 10 counted" "rc $rc" "$(cat "$TMP/err")"
+fi
+wellformed "empty stacks and frames" "$TMP/ef.svg"
 done_testing

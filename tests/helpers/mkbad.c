@@ -511,6 +511,9 @@ feature_defects(const struct base *b)
 /* ---------------------------------------------------------------- */
 /* Records (RELIABILITY.md 2.2). */
 
+static void chain_defects(const struct base *b, const struct rec *mid, size_t cc);
+static void order_defects(const struct base *b);
+
 static void
 record_defects(const struct base *b)
 {
@@ -599,6 +602,100 @@ record_defects(const struct base *b)
 	put(&(struct img){ buf, 24 }, 8, 8, 1000);
 	m = splice(b, mid->off, 0, buf, 24);
 	emit("compressed2-size-lies", &m);
+
+	chain_defects(b, mid, cc);
+	order_defects(b);
+}
+
+/*
+ * A copy of sample S whose call chain is replaced by the NR entries of
+ * CHAIN (the fields after the chain are kept), spliced in place of S.
+ */
+static struct img
+with_chain(const struct base *b, const struct rec *s, size_t cc, const uint64_t *chain, size_t nr)
+{
+	uint64_t old = get(&b->m, s->off + cc, 8);
+	size_t tail = s->size - cc - 8 - 8 * (size_t)old, len = cc + 8 + 8 * nr + tail;
+	unsigned char *buf;
+	struct img r, m;
+
+	if (old > (s->size - cc - 8) / 8 || len > 0xfff8)
+		die("base sample chain does not fit");
+	buf = xmalloc(len);
+	r = (struct img){ buf, len };
+	memcpy(buf, b->m.p + s->off, cc);
+	put(&r, 6, 2, len);
+	put(&r, cc, 8, nr);
+	for (size_t i = 0; i < nr; i++)
+		put(&r, cc + 8 + 8 * i, 8, chain[i]);
+	memcpy(buf + cc + 8 + 8 * nr, b->m.p + s->off + cc + 8 + 8 * old, tail);
+	m = splice(b, s->off, s->size, buf, len);
+	free(buf);
+	return m;
+}
+
+/* Call chains that are legal but extreme (RELIABILITY.md 2.2 R8, R9). */
+static void
+chain_defects(const struct base *b, const struct rec *mid, size_t cc)
+{
+	uint64_t nr = get(&b->m, mid->off + cc, 8), ip = 0, chain[8000];
+	struct img m;
+
+	/* a user address of the base chain, to repeat */
+	for (uint64_t i = 0; i < nr; i++) {
+		uint64_t v = get(&b->m, mid->off + cc + 8 + 8 * i, 8);
+
+		if (v < PERF_CONTEXT_MAX && v < 0x800000000000ull)
+			ip = v;
+	}
+	if (!ip)
+		die("base sample has no user frame");
+
+	/* 8000 frames deep, the most a 64 KiB record holds: kept, cut for display */
+	chain[0] = PERF_CONTEXT_USER;
+	for (size_t i = 1; i < 8000; i++)
+		chain[i] = ip;
+	m = with_chain(b, mid, cc, chain, 8000);
+	emit("callchain-deep", &m);
+
+	/* only context markers: an empty chain, the sample IP is its stack */
+	chain[0] = PERF_CONTEXT_KERNEL;
+	chain[1] = PERF_CONTEXT_USER;
+	m = with_chain(b, mid, cc, chain, 2);
+	emit("callchain-only-markers", &m);
+
+	/* a guest context marker: perf drops the chain, we count it */
+	chain[0] = PERF_CONTEXT_GUEST;
+	chain[1] = ip;
+	m = with_chain(b, mid, cc, chain, 2);
+	emit("callchain-guest-context", &m);
+}
+
+/*
+ * Time order (R14): a sample moved behind the second FINISHED_ROUND that
+ * follows it, so that it arrives after its time was flushed.
+ */
+static void
+order_defects(const struct base *b)
+{
+	const struct rec *s = NULL, *fr = NULL;
+	unsigned rounds = 0;
+	struct img m;
+
+	/* Behind the second round: the first only flushes up to the round before. */
+	for (size_t i = 0; i < b->nr_recs && !fr; i++) {
+		if (b->recs[i].type == PERF_RECORD_SAMPLE && !s)
+			s = &b->recs[i];
+		else if (b->recs[i].type == PERF_RECORD_FINISHED_ROUND && s && ++rounds == 2)
+			fr = &b->recs[i];
+	}
+	if (!fr)
+		die("base has no two FINISHED_ROUNDs after a sample");
+	/* [s ... fr] -> [... fr s]: the same bytes, the sample later in the file */
+	m = copy(&b->m);
+	memmove(m.p + s->off, b->m.p + s->off + s->size, fr->off + fr->size - s->off - s->size);
+	memcpy(m.p + fr->off + fr->size - s->size, b->m.p + s->off, s->size);
+	emit("sample-after-its-round", &m);
 }
 
 /* ---------------------------------------------------------------- */
