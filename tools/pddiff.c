@@ -19,7 +19,7 @@
 #include "common.h"
 
 static const char usage[] =
-    "usage: pddiff [-hnqsvV] [--base-runs n] [--format folded|table|json] [--threshold points]\n"
+    "usage: pddiff [-hnqsvV] [--format folded|table|json] [--threshold points]\n"
     "              [--confidence percent] [--fail-on rule] [--no-gate] [--normalize file]\n"
     "              [--event name] [--weight period|samples] [--swap] [--no-marks] [--no-header]\n"
     "              [--no-demangle] [--symfs dir] [--kallsyms file]\n"

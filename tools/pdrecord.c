@@ -22,9 +22,9 @@
 #include "common.h"
 
 static const char usage[] =
-    "usage: pdrecord [-agqvVz] [-o file] [-F hz|max | -c period] [-e event[,event...]]\n"
+    "usage: pdrecord [-agqvVz] [-o file] [-F hz|max | -c period] [-e event[,event ...]]\n"
     "                [--call-graph fp|dwarf[,size]] [--no-inherit] [-m pages]\n"
-    "                [--compression-level n] [-p pid[,pid...]] [--duration secs]\n"
+    "                [--compression-level n] [-p pid[,pid ...]] [--duration secs]\n"
     "                [--] [command [arg ...]]";
 
 enum {

@@ -16,7 +16,7 @@
 
 static const char usage[] =
     "usage: pdtop [-hqvV] [-n N] [--percent-limit P] [--children | --no-children]\n"
-    "             [-s key[,key...]] [--weight period|samples] [--comm list] [--dso list]\n"
+    "             [-s key[,key ...]] [--weight period|samples] [--comm list] [--dso list]\n"
     "             [--symbol list] [--pid list] [--tid list] [--percentage relative|absolute]\n"
     "             [--event name|all] [--format text|tsv|json] [--health] [--inline] [--lines]\n"
     "             [--no-demangle] [--symfs dir] [--kallsyms file] [--debuginfod] [file]";
