@@ -86,6 +86,7 @@ struct pd_symbolizer {
 	struct pd_buildid *bids;
 	size_t nr_bids, alloc_bids;
 	char *osrelease;
+	size_t bids_done;		/* build-ids of the current reader taken */
 	uint64_t kernel_ref;
 	bool have_kernel_ref;
 	/* kallsyms, shared by the kernel and its modules */
@@ -156,10 +157,42 @@ pd_symbolizer_free(struct pd_symbolizer *y)
 	free(y);
 }
 
+/* Take the reader's build-ids not taken yet. */
+static void
+absorb_bids(struct pd_symbolizer *y, struct pd_reader *r)
+{
+	for (; y->bids_done < pd_reader_nr_buildids(r); y->bids_done++) {
+		struct pd_buildid b = *pd_reader_buildid(r, y->bids_done);
+
+		b.name = pd_arena_strdup(&y->arena, b.name);
+		if (b.name && PD_GROW(y->bids, y->nr_bids + 1, y->alloc_bids) == 0)
+			y->bids[y->nr_bids++] = b;
+	}
+}
+
+/*
+ * What a file-mode reader knows at open (build-ids, OSRELEASE) counts from
+ * the first sample on: a tool that symbolizes in its sample callback must
+ * decide about this machine's kallsyms and vdso as one that symbolizes at
+ * the end (pdjson resolved kernel frames of another kernel that pdcollapse
+ * left unresolved).  Pipe-mode metadata is looked up as it arrives.
+ */
 void
 pd_symbolizer_set_reader(struct pd_symbolizer *y, struct pd_reader *r)
 {
 	y->r = r;
+	y->bids_done = 0;
+	if (r)
+		absorb_bids(y, r);
+}
+
+/* The recording's kernel release, once known (NULL: not recorded). */
+static const char *
+sym_osrelease(const struct pd_symbolizer *y)
+{
+	if (y->osrelease)
+		return y->osrelease;
+	return y->r ? pd_reader_feature(y->r, PD_FEAT_OSRELEASE) : NULL;
 }
 
 static void
@@ -185,13 +218,9 @@ pd_symbolizer_absorb(struct pd_symbolizer *y, struct pd_reader *r)
 	struct pd_dso *d, *t;
 	const char *os = pd_reader_feature(r, PD_FEAT_OSRELEASE);
 
-	for (size_t i = 0; i < pd_reader_nr_buildids(r); i++) {
-		struct pd_buildid b = *pd_reader_buildid(r, i);
-
-		b.name = pd_arena_strdup(&y->arena, b.name);
-		if (b.name && PD_GROW(y->bids, y->nr_bids + 1, y->alloc_bids) == 0)
-			y->bids[y->nr_bids++] = b;
-	}
+	if (r != y->r)
+		y->bids_done = 0;
+	absorb_bids(y, r);
 	if (os && !y->osrelease)
 		y->osrelease = pd_arena_strdup(&y->arena, os);
 	HASH_ITER(hh, y->dsos, d, t)
@@ -806,7 +835,7 @@ load_vdso(struct pd_symbolizer *y, struct pd_dso *d)
 		if (size > (1u << 20))
 			return;
 		/* Without a recorded build-id, trust our vdso only on the same kernel. */
-		if (!d->bid_size && y->osrelease && (uname(&u) < 0 || strcmp(u.release, y->osrelease)))
+		if (!d->bid_size && sym_osrelease(y) && (uname(&u) < 0 || strcmp(u.release, sym_osrelease(y))))
 			return;
 		fd = memfd_create("vdso", MFD_CLOEXEC);
 		if (fd < 0)
@@ -948,8 +977,8 @@ kallsyms_allowed(struct pd_symbolizer *y)
 
 		return n == k->bid_size && !memcmp(bid, k->bid, n);
 	}
-	if (y->osrelease)
-		return uname(&u) == 0 && !strcmp(u.release, y->osrelease);
+	if (sym_osrelease(y))
+		return uname(&u) == 0 && !strcmp(u.release, sym_osrelease(y));
 	return true;
 }
 

@@ -79,8 +79,22 @@ struct addr {
 	const char *name;		/* interned symbol name, NULL without a symbol */
 	const char **lv;		/* source views: interned level names, outermost first */
 	size_t nlv;
-	bool used;
 };
+
+/*
+ * Addresses live in blocks that never move, so that the pointers a chain's
+ * frames hold stay valid while later frames of the same chain grow the
+ * table (the table holds pointers; growing it used to move the addresses
+ * under those pointers: a use after free found by the conservation test).
+ */
+#define ADDR_BLOCK 512
+struct addr_block {
+	struct addr_block *next;
+	size_t used;
+	struct addr a[ADDR_BLOCK];
+};
+
+static void addrs_free(struct pd_top *t);
 
 struct entry {
 	uint64_t hash;
@@ -154,8 +168,9 @@ struct pd_top {
 	uint64_t *scratch;
 	size_t ascratch;
 
-	struct addr *addrs;
+	struct addr **addrs;		/* open addressing over the blocks' addresses */
 	size_t acap, aused;
+	struct addr_block *ablocks;
 
 	struct entry *ents;
 	size_t nents, aents;
@@ -266,7 +281,7 @@ pd_top_free(struct pd_top *t)
 	free(t->tables);
 	free(t->tab);
 	free(t->scratch);
-	free(t->addrs);
+	addrs_free(t);
 	free(t->ents);
 	free(t->eidx);
 	free(t->event);
@@ -664,24 +679,38 @@ static int
 addr_grow(struct pd_top *t)
 {
 	size_t ncap = t->acap ? t->acap * 2 : 1024;
-	struct addr *na = calloc(ncap, sizeof(*na));
+	struct addr **na = calloc(ncap, sizeof(*na));
 
 	if (!na)
 		return -1;
 	for (size_t i = 0; i < t->acap; i++) {
-		struct addr *a = &t->addrs[i];
+		struct addr *a = t->addrs[i];
 		size_t j;
 
-		if (!a->used)
+		if (!a)
 			continue;
-		for (j = mix(a->tag, a->rel) & (ncap - 1); na[j].used; j = (j + 1) & (ncap - 1))
+		for (j = mix(a->tag, a->rel) & (ncap - 1); na[j]; j = (j + 1) & (ncap - 1))
 			;
-		na[j] = *a;
+		na[j] = a;
 	}
 	free(t->addrs);
 	t->addrs = na;
 	t->acap = ncap;
 	return 0;
+}
+
+static void
+addrs_free(struct pd_top *t)
+{
+	while (t->ablocks) {
+		struct addr_block *b = t->ablocks;
+
+		t->ablocks = b->next;
+		free(b);
+	}
+	free(t->addrs);
+	t->addrs = NULL;
+	t->acap = t->aused = 0;
 }
 
 /*
@@ -729,11 +758,20 @@ addr_get(struct pd_top *t, struct pd_symbolizer *y, uint64_t tag, uint64_t rel)
 
 	if (2 * (t->aused + 1) > t->acap && addr_grow(t) < 0)
 		return NULL;
-	for (j = mix(tag, rel) & (t->acap - 1); t->addrs[j].used; j = (j + 1) & (t->acap - 1))
-		if (t->addrs[j].tag == tag && t->addrs[j].rel == rel)
-			return &t->addrs[j];
-	a = &t->addrs[j];
-	*a = (struct addr){ .tag = tag, .rel = rel, .used = true };
+	for (j = mix(tag, rel) & (t->acap - 1); t->addrs[j]; j = (j + 1) & (t->acap - 1))
+		if (t->addrs[j]->tag == tag && t->addrs[j]->rel == rel)
+			return t->addrs[j];
+	if (!t->ablocks || t->ablocks->used == ADDR_BLOCK) {
+		struct addr_block *b = malloc(sizeof(*b));
+
+		if (!b)
+			return NULL;
+		b->next = t->ablocks;
+		b->used = 0;
+		t->ablocks = b;
+	}
+	a = t->addrs[j] = &t->ablocks->a[t->ablocks->used++];
+	*a = (struct addr){ .tag = tag, .rel = rel };
 	t->aused++;
 	if (d) {
 		a->dso = dso_short(t, d);
@@ -1119,9 +1157,7 @@ pd_top_finish(struct pd_top *t, struct pd_session *sess, struct pd_reader *r)
 	if (rc == PD_OK)
 		rc = pd_top_flush(t, sess);
 	/* The addresses name DSOs of this session: they must not outlive it. */
-	free(t->addrs);
-	t->addrs = NULL;
-	t->acap = t->aused = 0;
+	addrs_free(t);
 	{
 		const struct pd_stats *st = pd_session_stats(sess);
 

@@ -13,49 +13,23 @@
  * them out: the attr flag word keeps its byte order and has the bits of each
  * byte reversed, with the two bits of precise_ip put back in field order, and
  * the flags of a branch entry move field by field.  COMPRESSED data is inflated,
- * swapped and compressed again, one finished zstd frame per record.
+ * swapped and compressed again, one finished zstd frame per record (perfwrite.h).
  *
  * Exit status: 0 done, 2 anything it cannot handle (one line on stderr).
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <unistd.h>
-
-#include <zstd.h>
-
-#include "pd-internal.h"
+#include "perfwrite.h"
 
 #if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "gen-swap writes big-endian from little-endian: build it on a little-endian host"
 #endif
 
-#define PAD8(x)			(((x) + 7) & ~(uint64_t)7)
 #define PIECE_MAX		60000u		/* inflated bytes per COMPRESSED record */
-#define COMP_SIZE_MAX		65534u		/* header.size of a COMPRESSED record */
 #define MAX_INFLATE		(256u << 20)	/* inflated bytes of one COMPRESSED record */
 #define PERF_RECORD_CALLCHAIN_DEFERRED	22
 #define PERF_SAMPLE_BRANCH_HW_INDEX	(1ull << 17)
 #define PERF_SAMPLE_KNOWN	((1ull << 25) - 1)
 
 /* ---------------------------------------------------------------- */
-
-static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-
-static void
-die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("gen-swap: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(2);
-}
 
 /* Loads in the input's order (SWAP: it is not this host's). */
 static uint16_t
@@ -365,8 +339,7 @@ struct swapper {
 	ZSTD_DStream *zd;
 	unsigned char *zbuf;		/* inflated bytes not yet a whole record */
 	size_t zlen, zalloc;
-	unsigned char *cbuf;
-	size_t cbuf_size;
+	struct pw_zstd zc;
 	unsigned char scratch[65536];
 
 	struct fixup *fix;
@@ -1143,13 +1116,6 @@ swap_record(struct swapper *w, unsigned char *rec, size_t size)
 /* ---------------------------------------------------------------- */
 /* COMPRESSED records (FORMAT-NOTES.md 5). */
 
-static void
-buf_add(struct pd_buf *b, const void *p, size_t n)
-{
-	if (pd_buf_add(b, p, n) < 0)
-		die("out of memory");
-}
-
 /* Write the swapped records at P as COMPRESSED (or COMPRESSED2) records. */
 static void
 deflate_out(struct swapper *w, const unsigned char *p, size_t n, uint32_t type, struct pd_buf *out)
@@ -1159,38 +1125,8 @@ deflate_out(struct swapper *w, const unsigned char *p, size_t n, uint32_t type, 
 	/* perf inflates one record into a buffer of mmap_len bytes. */
 	if (w->mmap_len && w->mmap_len < piece)
 		piece = w->mmap_len;
-	if (!w->cbuf) {
-		w->cbuf_size = ZSTD_compressBound(PIECE_MAX);
-		w->cbuf = malloc(w->cbuf_size);
-		if (!w->cbuf)
-			die("out of memory");
-	}
-	while (n) {
-		size_t k = n < piece ? n : piece, z, size;
-		unsigned char hdr[16];
-		static const unsigned char zero[8];
-
-		z = ZSTD_compress(w->cbuf, w->cbuf_size, p, k, 3);
-		if (ZSTD_isError(z))
-			die("zstd: %s", ZSTD_getErrorName(z));
-		size = type == PERF_RECORD_COMPRESSED ? 8 + z : PAD8(16 + z);
-		if (size > COMP_SIZE_MAX)
-			die("a COMPRESSED record would be %zu bytes", size);
-		st32(hdr, type, w->swap);
-		st16(hdr + 4, 0, w->swap);
-		st16(hdr + 6, (uint16_t)size, w->swap);
-		if (type == PERF_RECORD_COMPRESSED) {
-			buf_add(out, hdr, 8);
-			buf_add(out, w->cbuf, z);
-		} else {
-			st64(hdr + 8, z, w->swap);
-			buf_add(out, hdr, 16);
-			buf_add(out, w->cbuf, z);
-			buf_add(out, zero, size - 16 - z);
-		}
-		p += k;
-		n -= k;
-	}
+	/* One finished frame per piece, in the output's byte order. */
+	pw_compress(&w->zc, out, p, n, piece, type, 3, true, !w->swap);
 }
 
 /*
@@ -1282,7 +1218,7 @@ swap_stream(struct swapper *w, const unsigned char *in, size_t len, uint64_t bas
 		}
 		/* Payloads that header.size does not count (FORMAT-NOTES.md 3.4). */
 		if (type == PERF_RECORD_HEADER_TRACING_DATA && size >= 12)
-			extra = PAD8(ld32(p + 8, w->swap));
+			extra = PW_PAD8(ld32(p + 8, w->swap));
 		else if (type == PERF_RECORD_AUXTRACE && size >= 16)
 			extra = ld64(p + 8, w->swap);
 		if (extra > len - pos - size)
@@ -1469,27 +1405,6 @@ read_input(const char *path, struct pd_buf *b)
 	close(fd);
 }
 
-static void
-write_output(const char *path, const struct pd_buf *b)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	size_t done = 0;
-
-	if (fd < 0)
-		die("cannot create '%s': %s", path, strerror(errno));
-	while (done < b->len) {
-		ssize_t k = write(fd, b->buf + done, b->len - done);
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			die("cannot write '%s': %s", path, strerror(errno));
-		done += (size_t)k;
-	}
-	if (close(fd) < 0)
-		die("cannot write '%s': %s", path, strerror(errno));
-}
-
 int
 main(int argc, char **argv)
 {
@@ -1531,7 +1446,7 @@ main(int argc, char **argv)
 	if (w.zd)
 		ZSTD_freeDStream(w.zd);
 	free(w.zbuf);
-	free(w.cbuf);
+	pw_zstd_free(&w.zc);
 	free(w.fix);
 	free(w.attrs);
 	pd_buf_release(&in);
