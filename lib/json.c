@@ -123,6 +123,15 @@ before_value(struct pd_json *j)
 		j->error = PD_E_USAGE;
 		return false;
 	}
+	/*
+	 * Robustness fix: a second top-level value without pd_json_newline
+	 * between was written after a comma ("1,2", not JSON) and finish said
+	 * PD_OK; one value per top-level line (found by fuzzing).
+	 */
+	if (j->depth == 0 && j->comma[0]) {
+		j->error = PD_E_USAGE;
+		return false;
+	}
 	if (!j->keyed && j->comma[j->depth])
 		putc(',', j->out);
 	j->keyed = false;

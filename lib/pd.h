@@ -664,7 +664,10 @@ void pd_json_hex(struct pd_json *j, uint64_t v);
 void pd_json_ratio(struct pd_json *j, uint64_t num, uint64_t den, unsigned decimals);
 /* A complete JSON value as it is (the caller vouches for it). */
 void pd_json_raw(struct pd_json *j, const char *text, size_t len);
-/* End a top-level value with a newline (one NDJSON line). */
+/*
+ * End a top-level value with a newline (one NDJSON line).  A second
+ * top-level value without one between is bad nesting (PD_E_USAGE).
+ */
 void pd_json_newline(struct pd_json *j);
 /* PD_OK, PD_E_USAGE (unbalanced nesting), PD_E_NOMEM or PD_E_IO (write error). */
 int pd_json_finish(struct pd_json *j);

@@ -2,7 +2,8 @@
  * fuzz.h - what the perf.data fuzz targets share: a symbol-free session,
  * folding into memory, and the invariants every run must keep.  Each
  * target is linked on its own (with libFuzzer by make fuzz, with replay.c
- * by make), so this header holds static functions only.
+ * by make), so this header holds static functions only, marked unused: a
+ * target includes it for fuzz_fail alone.
  */
 #ifndef PD_FUZZ_H
 #define PD_FUZZ_H
@@ -16,7 +17,7 @@
 #include "pd.h"
 
 /* A broken invariant: say which, and abort (libFuzzer keeps the input). */
-__attribute__((format(printf, 1, 2), noreturn)) static void
+__attribute__((format(printf, 1, 2), noreturn, unused)) static void
 fuzz_fail(const char *fmt, ...)
 {
 	va_list ap;
@@ -53,7 +54,7 @@ struct fuzz_ctx {
 	uint64_t delivered;
 };
 
-static int
+__attribute__((unused)) static int
 fuzz_on_sample(void *ctx, const struct pd_sample *s)
 {
 	struct fuzz_ctx *c = ctx;
@@ -63,7 +64,7 @@ fuzz_on_sample(void *ctx, const struct pd_sample *s)
 }
 
 /* An error without a message, or without the byte offset, is a bug. */
-static void
+__attribute__((unused)) static void
 fuzz_check_error(const struct pd_reader *r, int rc)
 {
 	const char *msg = pd_reader_errmsg(r);
@@ -81,7 +82,7 @@ fuzz_check_error(const struct pd_reader *r, int rc)
  * event (the run may stop on the one sample that ends it); every delivered
  * sample is folded; the folded text is bounded by the input size.
  */
-static void
+__attribute__((unused)) static void
 fuzz_fold(struct pd_reader *r, int open_rc, size_t in_len, struct fuzz_run *res)
 {
 	struct pd_session_opts so = {
@@ -128,7 +129,7 @@ fuzz_fold(struct pd_reader *r, int open_rc, size_t in_len, struct fuzz_run *res)
 	pd_session_free(c.session);
 }
 
-static void
+__attribute__((unused)) static void
 fuzz_run_free(struct fuzz_run *res)
 {
 	free(res->out);
