@@ -390,8 +390,14 @@ pd_flame_add_line(struct pd_flame *f, const char *s, size_t n)
 	}
 	if (!two)
 		c1 = c2;
+	/*
+	 * Robustness fix: before the first differential line the first counts
+	 * are the counts, so their total is st.total; checking st.total_old
+	 * (still 0) let the switch to differential mode wrap it around (found
+	 * by fuzzing).
+	 */
 	if (__builtin_add_overflow(f->st.total, c2, &sum) ||
-	    __builtin_add_overflow(f->st.total_old, c1, &sum)) {
+	    __builtin_add_overflow(f->st.diff ? f->st.total_old : f->st.total, c1, &sum)) {
 		count_bad(f);
 		return PD_OK;
 	}

@@ -265,4 +265,15 @@ else
 	not_ok "empty stacks and empty frames: kept, all 10 counted" "rc $rc" "$(cat "$TMP/err")"
 fi
 wellformed "empty stacks and frames" "$TMP/ef.svg"
+
+# The first counts of a differential add up without wrapping around: after
+# a line of 2^64-1, a two-count line whose first count would overflow the
+# first total is unreadable, as one whose second count would.
+printf 'a 18446744073709551615\nb 1 0\n' >"$TMP/wrap.folded"
+run_tool "$TMP/wrap.svg" "$TMP/err" pdflame -v "$TMP/wrap.folded"
+if [ "$rc" -eq 0 ] && grep -q '1 stacks, 0 comments, 0 blank, 1 unreadable; total 18446744073709551615;' "$TMP/err"; then
+	ok "a first count that would wrap the first total is unreadable"
+else
+	not_ok "a first count that would wrap the first total is unreadable" "rc $rc" "$(cat "$TMP/err")"
+fi
 done_testing
