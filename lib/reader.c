@@ -704,6 +704,19 @@ parse_feature(struct pd_reader *r, unsigned bit, struct pd_cur *c, uint64_t off)
 	return PD_OK;
 }
 
+/* Whether the feature sections from table slot K on all start at or past the end of the file. */
+static bool
+sections_past_end(const struct pd_reader *r, const unsigned char *tab, unsigned k, unsigned nr)
+{
+	for (; k < nr; k++) {
+		struct pd_cur c = pd_cur_make(tab + 16 * (size_t)k, 8, r->swap);
+
+		if (pd_cur_u64(&c) < r->file_size)
+			return false;
+	}
+	return true;
+}
+
 static int
 read_features(struct pd_reader *r, const uint64_t bits[4])
 {
@@ -749,8 +762,15 @@ read_features(struct pd_reader *r, const uint64_t bits[4])
 		if (off > r->file_size || size > r->file_size - off) {
 			if (cut)
 				continue;
-			if (off <= r->file_size) {
-				reader_warn(r, off, "truncated feature section (skipped, with any after it)");
+			/*
+			 * Also a cut: the file ends in the gap perf leaves
+			 * after the table (slots of features it failed to
+			 * write), so this and every later section start at or
+			 * past the end (found by the truncation sweep).
+			 */
+			if (off <= r->file_size || sections_past_end(r, tab, k - 1, nr)) {
+				reader_warn(r, off <= r->file_size ? off : r->file_size,
+				    "truncated feature section (skipped, with any after it)");
 				cut = true;
 				continue;
 			}

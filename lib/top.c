@@ -1200,6 +1200,9 @@ pd_top_sniff(const void *buf, size_t len)
 
 	if (len >= 8 && (!memcmp(p, "PERFILE2", 8) || !memcmp(p, "2ELIFREP", 8)))
 		return 1;
+	/* A file cut inside the magic is perf.data cut short, not text (no count). */
+	if (len && len < 8 && (!memcmp(p, "PERFILE2", len) || !memcmp(p, "2ELIFREP", len)))
+		return 1;
 	for (size_t i = 0; i < len; i++)
 		if (p[i] == 0)
 			return -1;
