@@ -158,26 +158,27 @@ static int
 guard_close(void *cookie)
 {
 	struct tty_guard *g = cookie;
-	int rc = g->ncarry ? guard_out(g, g->carry, g->ncarry, 1) : 0;
-
-	free(g);
-	return rc;
+	return g->ncarry ? guard_out(g, g->carry, g->ncarry, 1) : 0;
 }
+
+/*
+ * Static: the streams live until exit, which flushes them but does not
+ * close them, so a malloc'd cookie would be reported as a leak.
+ */
+static struct tty_guard guards[3];
 
 static FILE *
 guard_stream(FILE *old, int fd, int mode)
 {
 	cookie_io_functions_t io = { .write = guard_write, .close = guard_close };
-	struct tty_guard *g;
+	struct tty_guard *g = &guards[fd];
 	FILE *f;
 
-	if (!isatty(fd) || !(g = calloc(1, sizeof(*g))))
+	if (!isatty(fd))
 		return old;
 	g->fd = fd;
-	if (!(f = fopencookie(g, "w", io))) {
-		free(g);
+	if (!(f = fopencookie(g, "w", io)))
 		return old;
-	}
 	setvbuf(f, NULL, mode, BUFSIZ);
 	return f;
 }
