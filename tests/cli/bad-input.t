@@ -29,15 +29,19 @@ MIDDLE=" size-zero-record size-four-record record-size-past-data-end
 	zstd-inner-size-zero "
 
 # ASan reserves terabytes of address space, so ulimit -v would kill it at
-# start: no memory limit for sanitizer builds.
+# start: no memory limit for sanitizer builds, nor under make valgrind
+# (memcheck needs far more address space than the tool).
 memlimit=1048576
 case $PD_BIN in
 *-asan | *-asan/) memlimit= ;;
 esac
-if [ -n "${PD_ASAN:-}" ] || grep -q __asan_init "$PD_BIN/pdcollapse" 2>/dev/null; then
+if [ -n "${PD_ASAN:-}" ] || [ -n "${PD_VALGRIND:-}" ] || grep -q __asan_init "$PD_BIN/pdcollapse" 2>/dev/null; then
 	memlimit=
 fi
-[ -n "$memlimit" ] || diag "sanitizer build: no ulimit -v"
+[ -n "$memlimit" ] || diag "sanitizer build or valgrind: no ulimit -v"
+# The time limit catches hangs; a run under memcheck takes seconds.
+tlimit=10
+[ -z "${PD_VALGRIND:-}" ] || tlimit=120
 
 # run_bad TOOL FILE: the tool on FILE with the limits; sets $rc, output in
 # $TMP/out and $TMP/err.
@@ -54,7 +58,7 @@ run_bad() {
 			# shellcheck disable=SC3045
 			ulimit -v "$memlimit" || exit 99
 		fi
-		exec timeout 10 "$@"
+		exec timeout "$tlimit" "$@"
 	) >"$TMP/out" 2>"$TMP/err" || rc=$?
 }
 
@@ -186,7 +190,7 @@ if mkfifo "$TMP/symfs/tmp/pdburn/burn" 2>/dev/null; then
 	ln -s /dev/zero "$TMP/symfs2/tmp/pdburn/burn"
 	for d in symfs symfs2; do
 		rc=0
-		timeout 10 pdcollapse --symfs "$TMP/$d" "$PD_SRC/tests/data/fp.data" >"$TMP/out" 2>"$TMP/err" || rc=$?
+		timeout "$tlimit" pdcollapse --symfs "$TMP/$d" "$PD_SRC/tests/data/fp.data" >"$TMP/out" 2>"$TMP/err" || rc=$?
 		if [ "$rc" -eq 0 ] && grep -q '^burn;' "$TMP/out"; then
 			ok "$d: a FIFO or /dev/zero in place of a binary is not opened (exit 0, stacks folded)"
 		else

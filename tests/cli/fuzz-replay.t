@@ -18,7 +18,8 @@ done
 [ -n "$targets" ] || skip_all "no fuzz targets"
 
 for t in $targets; do
-	R=$PD_BIN/tests/fuzz/$t-replay
+	# Under make valgrind, the memcheck wrapper (tests/valgrind/run.sh).
+	R=${PD_VALGRIND:-$PD_BIN}/tests/fuzz/$t-replay
 	if [ ! -x "$R" ]; then
 		not_ok "$t: replayer built" "no $R (run make tests)"
 		continue

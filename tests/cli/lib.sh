@@ -5,6 +5,9 @@
 : "${PD_BIN:?PD_BIN must point at the build directory (make check sets it)}"
 : "${PD_SRC:?PD_SRC must point at the source tree}"
 PATH=$PD_BIN:$PATH
+# make valgrind: $PD_VALGRIND mirrors $PD_BIN with wrappers that run each
+# program under memcheck (tests/valgrind/run.sh); found first by name.
+[ -z "${PD_VALGRIND:-}" ] || PATH=$PD_VALGRIND:$PATH
 export LC_ALL=C
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/pdtest.XXXXXX")

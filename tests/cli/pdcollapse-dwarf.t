@@ -117,9 +117,9 @@ if command -v strace >/dev/null && ls /usr/lib/*/libdebuginfod.so.1 >/dev/null 2
     ${CC:-cc} -O2 -g -fno-omit-frame-pointer -Wl,--build-id -o stripped "$PD_SRC/tests/data/nofp.c" &&
     strip -g stripped && perf record -q -g -o st.data ./stripped 300 >/dev/null 2>&1; then
 	DEBUGINFOD_URLS=http://127.0.0.1:9/ strace -f -e trace=connect -o no.trace \
-		"$PD_BIN/pdcollapse" --inline st.data >/dev/null 2>&1
+		pdcollapse --inline st.data >/dev/null 2>&1
 	DEBUGINFOD_URLS=http://127.0.0.1:9/ strace -f -e trace=connect -o yes.trace \
-		"$PD_BIN/pdcollapse" --inline --debuginfod st.data >/dev/null 2>&1
+		pdcollapse --inline --debuginfod st.data >/dev/null 2>&1
 	if ! grep -q 'sin_port=htons(9)' no.trace; then
 		ok "debuginfod: DEBUGINFOD_URLS is not used without --debuginfod"
 	else

@@ -9,7 +9,7 @@
 
 can_record || skip_all "perf record is not permitted here (perf_event_paranoid or no perf)"
 B=$(burn) || skip_all "cannot build the workload"
-GS=$PD_BIN/tests/helpers/gen-swap
+GS=${PD_VALGRIND:-$PD_BIN}/tests/helpers/gen-swap
 cd "$TMP" || exit 2
 N=200000
 

@@ -30,6 +30,11 @@ quiet_perf() {
 	if [ ! -s "$TMP/rep.err" ] && [ ! -s "$TMP/scr.err" ] &&
 	    grep -q '^# Samples' "$TMP/rep.out" && [ -s "$TMP/scr.out" ]; then
 		ok "$1: perf report and perf script read it without a warning"
+	elif [ -n "${PD_VALGRIND:-}" ] && grep -q 'lost [0-9]* chunks' "$TMP/rep.err" &&
+	    ! cat "$TMP/rep.err" "$TMP/scr.err" | grep -v -e '^Warning:$' -e '^Processed [0-9]* events and lost [0-9]* chunks!$' \
+	        -e '^Check IO/CPU overload!$' -e '^$' | grep -q .; then
+		# perf's only word is about LOST records: the ring buffer overflowed.
+		skip "under valgrind: $1: pdrecord drains the ring buffer too slowly under memcheck, perf counts lost chunks"
 	else
 		not_ok "$1: perf complains" "$(cat "$TMP/rep.err" "$TMP/scr.err" | head -n 5 | tr '\n' '|')"
 	fi
@@ -184,6 +189,8 @@ expect_exit 0 "1000 Hz on 2 CPUs: records" pdrecord -v -F 1000 -g -o two.data --
 if grep -q ' samples, [0-9]* rounds, 0 lost events' "$TMP/err" &&
     ! grep -q 'samples, 0 rounds' "$TMP/err"; then
 	ok "1000 Hz on 2 CPUs: no event lost ($(grep -o '[0-9]* samples' "$TMP/err"))"
+elif [ -n "${PD_VALGRIND:-}" ] && grep -q ' samples, [1-9][0-9]* rounds, [1-9][0-9]* lost events' "$TMP/err"; then
+	skip "under valgrind: 1000 Hz on 2 CPUs: pdrecord drains the ring buffer too slowly under memcheck to lose nothing"
 else
 	not_ok "1000 Hz on 2 CPUs: losses" "$(cat "$TMP/err")"
 fi
@@ -223,8 +230,12 @@ int main(int argc, char **argv)
 	return 0;
 }
 EOF
+# Under make valgrind pdrecord needs seconds to attach (both CPUs busy with
+# thr): the workload lives long enough for it, and is killed at the end.
+life=5
+[ -z "${PD_VALGRIND:-}" ] || life=60
 if ${CC:-cc} -O2 -g -fno-omit-frame-pointer -pthread -o thr thr.c; then
-	./thr 5 & tpid=$!
+	./thr $life & tpid=$!
 	sleep 0.3
 	expect_exit 0 "-p: attach with --duration" pdrecord -q -g -p "$tpid" --duration 0.5 -o t.data
 	quiet_perf "-p" t.data
@@ -238,11 +249,13 @@ if ${CC:-cc} -O2 -g -fno-omit-frame-pointer -pthread -o thr thr.c; then
 	kill "$tpid" 2>/dev/null
 	wait "$tpid" 2>/dev/null
 	# A thread created after pdrecord attached is followed.
-	./thr 3 late & tpid=$!
+	./thr $((life - 2)) late & tpid=$!
 	sleep 0.2
 	expect_exit 0 "-p: attach before a thread starts" pdrecord -q -g -p "$tpid" --duration 1 -o late.data
 	run_tool late.folded late.err pdcollapse --tid late.data
-	if grep -q "^late-$tpid/" late.folded; then
+	if [ -n "${PD_VALGRIND:-}" ]; then
+		skip "under valgrind: pdrecord attaches after the 0.5 s the thread waits, so the thread is not created after attaching"
+	elif grep -q "^late-$tpid/" late.folded; then
 		ok "-p: a thread created after attaching is sampled"
 	else
 		not_ok "-p: the late thread is missing" "$(cut -c1-60 late.folded | head -n 5 | tr '\n' '|')"
@@ -320,6 +333,16 @@ expect_exit 2 "exit: 2 for nothing to record" pdrecord
 
 # SIGINT ends the recording with a complete file.
 pdrecord -q -o int.data -- sleep 5 >/dev/null 2>int.err & rpid=$!
+if [ -n "${PD_VALGRIND:-}" ]; then
+	# Under memcheck pdrecord starts in seconds, and SIGINT is ignored
+	# (background job) until it sets its handler: wait for its command,
+	# spawned after that.
+	i=0
+	while [ "$i" -lt 300 ] && ! pgrep -P "$rpid" >/dev/null 2>&1; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+fi
 sleep 0.5
 kill -INT "$rpid"
 rc=0

@@ -45,7 +45,7 @@
 # And the three tools report the same count at every cut.
 . "$PD_SRC/tests/cli/lib.sh"
 
-RB=$PD_BIN/tests/helpers/recbounds
+RB=${PD_VALGRIND:-$PD_BIN}/tests/helpers/recbounds
 TOOLS="pdcollapse pdtop pdjson"
 # Random cuts of the file -g recording; a quarter of that in the others.
 NRAND=${PD_TRUNC_RANDOM:-200}
@@ -55,15 +55,19 @@ for t in $TOOLS; do
 done
 
 # ASan reserves terabytes of address space, so ulimit -v would kill it at
-# start: no memory limit for sanitizer builds (as in bad-input.t).
+# start: no memory limit for sanitizer builds, nor under make valgrind
+# (as in bad-input.t).
 memlimit=1048576
 case $PD_BIN in
 *-asan | *-asan/) memlimit= ;;
 esac
-if [ -n "${PD_ASAN:-}" ] || grep -q __asan_init "$PD_BIN/pdcollapse" 2>/dev/null; then
+if [ -n "${PD_ASAN:-}" ] || [ -n "${PD_VALGRIND:-}" ] || grep -q __asan_init "$PD_BIN/pdcollapse" 2>/dev/null; then
 	memlimit=
 fi
-[ -n "$memlimit" ] || diag "sanitizer build: no ulimit -v"
+[ -n "$memlimit" ] || diag "sanitizer build or valgrind: no ulimit -v"
+# The time limit catches hangs; a run under memcheck takes seconds.
+tlimit=10
+[ -z "${PD_VALGRIND:-}" ] || tlimit=120
 # A sanitizer build starts each run ten times slower: half the random cuts
 # (every boundary is still cut).
 if [ -z "$memlimit" ] && [ -z "${PD_TRUNC_RANDOM:-}" ]; then
@@ -90,7 +94,7 @@ opts() {
 # run_one TOOL FILE: the tool as the sweep runs it, output to stdout/stderr.
 run_one() {
 	# shellcheck disable=SC2046
-	timeout 10 "$1" $(opts "$1") --kallsyms empty.ksyms --symfs nosymfs "$2"
+	timeout "$tlimit" "$1" $(opts "$1") --kallsyms empty.ksyms --symfs nosymfs "$2"
 }
 
 # awk functions over one run of tool T: count(T, OUT), the salvaged sample

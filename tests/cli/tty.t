@@ -43,7 +43,8 @@ tty_clean() {
 	fi
 }
 
-B=$PD_BIN
+# Under make valgrind, the memcheck wrappers (tests/valgrind/run.sh).
+B=${PD_VALGRIND:-$PD_BIN}
 on_tty pdtop "$B/pdtop -n 5 '$TMP/esc.folded'"
 tty_clean "pdtop: table on a terminal escapes the names" '\x01\x1b[31mred\u0085c1\u202ertl\xffbad'
 grep -q 'été' "$TMP/tty" && ok "pdtop: valid UTF-8 stays as it is" || not_ok "pdtop: valid UTF-8 stays as it is"
