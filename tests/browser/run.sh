@@ -33,3 +33,15 @@ node "$src/tests/browser/flame.test.js" "$out" "$out/flame.svg"
 
 # pdjson's speedscope files in speedscope from npm.
 sh "$src/tests/browser/speedscope.sh" "$bin"
+
+# The README gallery from make demo's output: the demo records with
+# pdrecord, so where the kernel forbids sampling the pictures are skipped.
+if PD_DEMO_SECONDS=2 sh "$src/tests/demo/demo.sh" "$bin" "$out/demo" >"$out/demo.log" 2>&1; then
+	node "$src/tests/browser/gallery.test.js" "$out" "$out/demo"
+elif ! "$bin/pdrecord" -q -o "$out/probe.data" -- true >/dev/null 2>&1; then
+	echo "1..0 # SKIP gallery: the kernel forbids sampling here: $(tail -n 1 "$out/demo.log")"
+else
+	echo "not ok 1 - make demo: $(tail -n 1 "$out/demo.log")"
+	echo "1..1"
+	exit 1
+fi
