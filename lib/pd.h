@@ -100,6 +100,16 @@ typedef ssize_t (*pd_read_fn)(void *ctx, void *buf, size_t len);
 int pd_reader_open_stream(struct pd_reader *r, const char *name, pd_read_fn fn, void *ctx);
 
 /*
+ * Progress of every reader in the process, for a progress line: FN is
+ * called each time a reader has read another buffer (about 1 MiB) of its
+ * input, with the input's name, the bytes read so far and the input's size
+ * (0 when unknown: a pipe).  A perf record --threads directory counts all
+ * its data files.  NULL (the default): no calls.
+ */
+typedef void (*pd_progress_fn)(const char *name, uint64_t done, uint64_t total, void *ctx);
+void pd_set_progress(pd_progress_fn fn, void *ctx);
+
+/*
  * The last error, as "FILE: what at offset 0xN", or "" when there was none.
  * Valid until the next call on R.
  */

@@ -42,6 +42,7 @@ struct pd_reader {
 	void *readctx;
 	uint64_t mem_len;
 	uint64_t file_size;		/* regular files and memory */
+	uint64_t prog_base, prog_total;	/* pd_set_progress: bytes of finished streams, all */
 
 	/* Streaming input: ibuf[ipos, ilen) holds file bytes from offset ioff + ipos. */
 	unsigned char *ibuf;
@@ -295,6 +296,16 @@ pread_full(struct pd_reader *r, void *buf, size_t n, uint64_t off)
 	return 0;
 }
 
+static pd_progress_fn progress_fn;
+static void *progress_ctx;
+
+void
+pd_set_progress(pd_progress_fn fn, void *ctx)
+{
+	progress_fn = fn;
+	progress_ctx = ctx;
+}
+
 /*
  * Make N bytes available at ibuf + ipos.  Returns how many are available
  * (less than N only at end of input), or -1 on a read error.
@@ -341,6 +352,12 @@ fill(struct pd_reader *r, size_t n)
 		if (k == 0)
 			r->eof = true;
 		r->ilen += (size_t)k;
+	}
+	if (progress_fn) {
+		uint64_t done = r->prog_base + r->ioff + r->ilen;
+
+		progress_fn(r->name, r->prog_total && done > r->prog_total ? r->prog_total : done,
+		    r->prog_total, progress_ctx);
 	}
 	have = r->ilen - r->ipos;
 	return (ssize_t)(have < n ? have : n);
@@ -1055,6 +1072,9 @@ open_dir(struct pd_reader *r, const char *path)
 	closedir(dir);
 	if (r->nr_dir_files)
 		qsort(r->dir_files, r->nr_dir_files, sizeof(*r->dir_files), name_cmp);
+	for (size_t i = 0; i < r->nr_dir_files; i++)
+		if (stat(r->dir_files[i], &st) == 0 && S_ISREG(st.st_mode))
+			r->prog_total += (uint64_t)st.st_size;
 	snprintf(sub, sizeof(sub), "%s/data", path);
 	close(r->fd);
 	r->fd = open(sub, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
@@ -1064,6 +1084,7 @@ open_dir(struct pd_reader *r, const char *path)
 		return pd_reader_set_error(r, PD_E_FORMAT, UINT64_MAX, "'%s' is not a regular file", sub);
 	r->regular = true;
 	r->file_size = (uint64_t)st.st_size;
+	r->prog_total += r->file_size;
 	return open_common(r);
 }
 
@@ -1086,6 +1107,7 @@ next_dir_stream(struct pd_reader *r)
 	r->next_dir_file++;
 	close(r->fd);
 	r->fd = fd;
+	r->prog_base += r->ioff + r->ilen;
 	r->ioff = 0;
 	r->ipos = r->ilen = 0;
 	r->eof = false;
@@ -1129,6 +1151,7 @@ pd_reader_open(struct pd_reader *r, const char *path, unsigned flags)
 	if (S_ISREG(st.st_mode)) {
 		r->regular = true;
 		r->file_size = (uint64_t)st.st_size;
+		r->prog_total = r->file_size;
 	}
 	return open_common(r);
 }
@@ -1143,6 +1166,7 @@ pd_reader_open_mem(struct pd_reader *r, const char *name, const void *buf, size_
 	r->mem = buf;
 	r->mem_len = len;
 	r->file_size = len;
+	r->prog_total = len;
 	r->regular = true;
 	return open_common(r);
 }

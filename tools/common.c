@@ -8,10 +8,12 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common.h"
@@ -214,11 +216,126 @@ tool_allow_debuginfod(void)
 		setenv("DEBUGINFOD_URLS", saved_debuginfod, 1);
 }
 
+/*
+ * The progress line: "TOOL: NAME  42%  120.3 of 286.0 MB  95 MB/s", or
+ * without the share and size for a pipe, redrawn in place with \r at most
+ * ten times a second.  It is written to fd 2 directly, not through the
+ * terminal guard (which would escape the \r); the name is made printable.
+ */
+int tool_progress;
+static struct {
+	bool shown;
+	size_t len;			/* of the line on the screen */
+	struct timespec start, last;
+} prog;
+
+#define PROGRESS_MIN_BYTES (8u << 20)
+
+static double
+since(const struct timespec *a, const struct timespec *b)
+{
+	return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) / 1e9;
+}
+
+static void
+progress_put(const char *line, size_t n)
+{
+	char buf[2 * 160];
+	size_t k = 0;
+
+	buf[k++] = '\r';
+	memcpy(buf + k, line, n);
+	k += n;
+	/* Blank out what is left of a longer previous line. */
+	for (size_t i = n; i < prog.len && k < sizeof(buf); i++)
+		buf[k++] = ' ';
+	(void)write_all(STDERR_FILENO, buf, k);
+	prog.len = n;
+}
+
+static void
+progress_cb(const char *name, uint64_t done, uint64_t total, void *ctx)
+{
+	struct timespec now;
+	char line[140], nm[44];
+	size_t n = 0, nl = strlen(name);
+	int k;
+	double secs, mb = (double)done / 1e6;
+
+	(void)ctx;
+	if (prog.shown == false && tool_progress <= 0 &&
+	    (total ? total : done) < PROGRESS_MIN_BYTES)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (prog.shown && since(&prog.last, &now) < 0.1 && (!total || done < total))
+		return;
+	prog.last = now;
+	/* The tail of the name, printable. */
+	if (nl > sizeof(nm) - 1) {
+		name += nl - (sizeof(nm) - 4);
+		memcpy(nm, "...", 3);
+		n = 3;
+	}
+	for (; *name && n < sizeof(nm) - 1; name++)
+		nm[n++] = (unsigned char)*name < 0x20 || (unsigned char)*name >= 0x7f ? '?' : *name;
+	nm[n] = '\0';
+	secs = since(&prog.start, &now);
+	if (total)
+		k = snprintf(line, sizeof(line), "%s: %s  %3u%%  %.1f of %.1f MB", progname, nm,
+		    (unsigned)(done * 100 / total), mb, (double)total / 1e6);
+	else
+		k = snprintf(line, sizeof(line), "%s: %s  %.1f MB", progname, nm, mb);
+	if (k > 0 && secs >= 0.05 && (size_t)k < sizeof(line))
+		k += snprintf(line + k, sizeof(line) - (size_t)k, "  %.0f MB/s", mb / secs);
+	if (k < 0)
+		return;
+	if ((size_t)k >= sizeof(line))
+		k = sizeof(line) - 1;
+	progress_put(line, (size_t)k);
+	prog.shown = true;
+}
+
+void
+tool_progress_clear(void)
+{
+	char buf[160];
+	size_t k = 0;
+
+	if (!prog.shown)
+		return;
+	buf[k++] = '\r';
+	while (k < prog.len + 1 && k < sizeof(buf) - 1)
+		buf[k++] = ' ';
+	buf[k++] = '\r';
+	(void)write_all(STDERR_FILENO, buf, k);
+	prog.shown = false;
+	prog.len = 0;
+}
+
+static void
+progress_atexit(void)
+{
+	tool_progress_clear();
+}
+
+void
+tool_progress_start(void)
+{
+	if (tool_progress == 0 && (tool_quiet || !isatty(STDERR_FILENO)))
+		return;
+	if (tool_progress < 0)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &prog.start);
+	atexit(progress_atexit);
+	pd_set_progress(progress_cb, NULL);
+}
+
 static void vmsg(const char *prefix, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
 static void
 vmsg(const char *prefix, const char *fmt, va_list ap)
 {
+	tool_progress_clear();
 	fflush(stdout);
 	fprintf(stderr, "%s: %s", progname, prefix);
 	vfprintf(stderr, fmt, ap);
@@ -402,6 +519,9 @@ tool_getopt(int argc, char **argv, const struct tool_opt *opts, const char *usag
 			continue;
 		case 'v':
 			tool_verbose++;
+			continue;
+		case TOOL_OPT_PROGRESS_VAL:
+			tool_progress = 1;
 			continue;
 		case 0x1000:
 			list_options(opts);

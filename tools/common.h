@@ -68,6 +68,23 @@ char *tool_read_all(int fd, size_t *len);
 /* /proc/sys/kernel/perf_event_max_stack, or 0 when it cannot be read. */
 unsigned tool_max_stack(void);
 
+/*
+ * The progress line.  TOOL_OPT_PROGRESS goes in the option table of a tool
+ * that reads perf.data; tool_getopt then takes --progress itself.  After the
+ * options, tool_progress_start shows a line on stderr while the readers
+ * read: when stderr is a terminal and an input is at least 8 MiB (a pipe:
+ * once 8 MiB are read), unless -q; always with --progress (which wins over
+ * -q).  tool_progress_clear erases it; messages through pd_error, pd_warn
+ * and pd_note do that themselves, and so does exit.
+ */
+#define TOOL_OPT_PROGRESS_VAL 0x1001
+#define TOOL_OPT_PROGRESS \
+	{ "progress", no_argument, TOOL_OPT_PROGRESS_VAL, NULL, \
+	  "show the progress line on stderr even when it is not a terminal" }
+extern int tool_progress;
+void tool_progress_start(void);
+void tool_progress_clear(void);
+
 /* fflush stdout and turn a write error into exit status 2. */
 int tool_finish(int status);
 

@@ -17,7 +17,7 @@ static const char usage[] =
     "                  [--inline] [--lines] [--event name|all] [--weight period|samples]\n"
     "                  [--no-comm]\n"
     "                  [--no-header] [--no-demangle] [--symfs dir] [--kallsyms file]\n"
-    "                  [--debuginfod]\n"
+    "                  [--debuginfod] [--progress]\n"
     "                  [file ...]";
 
 enum {
@@ -43,6 +43,7 @@ static const struct tool_opt opts[] = {
 	{ "symfs", required_argument, OPT_SYMFS, "dir", "look for binaries and debug files under dir" },
 	{ "kallsyms", required_argument, OPT_KALLSYMS, "file", "kernel symbols from file, not /proc/kallsyms" },
 	{ "debuginfod", no_argument, OPT_DEBUGINFOD, NULL, "ask the DEBUGINFOD_URLS servers for missing debug files" },
+	TOOL_OPT_PROGRESS,
 	{ NULL, 0, 0, NULL, NULL }
 };
 
@@ -103,6 +104,7 @@ list_events(struct pd_reader *r, char *buf, size_t len)
 static void
 summary(const char *file, const struct pd_stats *st, uint64_t folded, uint64_t other)
 {
+	tool_progress_clear();
 	fprintf(stderr,
 	    "pdcollapse: %s: %llu samples read, %llu folded; not folded: %llu of other events, "
 	    "%llu with unknown event id, %llu undecodable; lost: %llu events in %llu LOST records, "
@@ -115,6 +117,7 @@ summary(const char *file, const struct pd_stats *st, uint64_t folded, uint64_t o
 	    (unsigned long long)st->records, (unsigned long long)st->compressed,
 	    (unsigned long long)st->unknown_records, (unsigned long long)st->unknown_features,
 	    (unsigned long long)st->out_of_order, (unsigned long long)st->callchain_dropped);
+	tool_progress_clear();
 	if (st->unwind_samples)
 		fprintf(stderr, "pdcollapse: %s: %llu DWARF samples: %llu unwound fully, %llu truncated, "
 		    "%llu not unwound\n", file, (unsigned long long)st->unwind_samples,
@@ -228,6 +231,7 @@ main(int argc, char **argv)
 			tool_usage_error(usage, "unknown option");
 		}
 	}
+	tool_progress_start();
 	argc -= optind;
 	argv += optind;
 	if ((flags & PD_FOLD_PID) && (flags & PD_FOLD_TID))

@@ -22,7 +22,7 @@ static const char usage[] =
     "usage: pddiff [-hnqsvV] [--format folded|table|json] [--threshold points]\n"
     "              [--confidence percent] [--fail-on rule] [--no-gate] [--normalize file]\n"
     "              [--event name] [--weight period|samples] [--swap] [--no-marks] [--no-header]\n"
-    "              [--no-demangle] [--symfs dir] [--kallsyms file]\n"
+    "              [--no-demangle] [--symfs dir] [--kallsyms file] [--progress]\n"
     "              base new\n"
     "       pddiff --base-runs n [options] base ... new ...";
 
@@ -50,6 +50,7 @@ static const struct tool_opt opts[] = {
 	{ "no-demangle", no_argument, OPT_NO_DEMANGLE, NULL, "print C++ and Rust names as mangled" },
 	{ "symfs", required_argument, OPT_SYMFS, "dir", "look for binaries and debug files under dir" },
 	{ "kallsyms", required_argument, OPT_KALLSYMS, "file", "kernel symbols from file, not /proc/kallsyms" },
+	TOOL_OPT_PROGRESS,
 	{ NULL, 0, 0, NULL, NULL }
 };
 
@@ -182,6 +183,7 @@ run_perf(struct pd_diff *d, const struct input *in, const void *buf, size_t len)
 	if (!in->event && ru.other_event && ru.selected >= 0)
 		pd_note("'%s': comparing event %s only (use --event)", in->path,
 		    pd_reader_event(ru.r, (size_t)ru.selected)->name);
+	tool_progress_clear();
 	if (tool_verbose)
 		fprintf(stderr, "pddiff: %s: %s: %llu samples, %llu of other events\n",
 		    in->side ? "new" : "base", in->path, (unsigned long long)pd_fold_samples(ru.fold[0]),
@@ -200,6 +202,7 @@ run_folded(struct pd_diff *d, const struct input *in, FILE *f)
 {
 	if (pd_diff_read_folded(d, in->side, f, in->path) < 0)
 		return pd_error("%s", pd_diff_errmsg(d));
+	tool_progress_clear();
 	if (tool_verbose)
 		fprintf(stderr, "pddiff: %s: %s: folded stacks\n", in->side ? "new" : "base", in->path);
 	return 0;
@@ -334,6 +337,7 @@ main(int argc, char **argv)
 			tool_usage_error(usage, "unknown option");
 		}
 	}
+	tool_progress_start();
 	argc -= optind;
 	argv += optind;
 	if (!base_runs) {

@@ -19,7 +19,7 @@
 static const char usage[] =
     "usage: pdjson [-hqvV] [-f samples|summary|speedscope|tree] [-n N] [--event name|all]\n"
     "              [--weight period|samples] [--per thread|process] [--inline] [--lines]\n"
-    "              [--no-demangle] [--symfs dir] [--kallsyms file] [file]";
+    "              [--no-demangle] [--symfs dir] [--kallsyms file] [--progress] [file]";
 
 enum {
 	OPT_EVENT = 0x100, OPT_WEIGHT, OPT_PER, OPT_INLINE, OPT_LINES, OPT_NO_DEMANGLE,
@@ -37,6 +37,7 @@ static const struct tool_opt opts[] = {
 	{ "no-demangle", no_argument, OPT_NO_DEMANGLE, NULL, "print C++ and Rust names as mangled" },
 	{ "symfs", required_argument, OPT_SYMFS, "dir", "look for binaries and debug files under dir" },
 	{ "kallsyms", required_argument, OPT_KALLSYMS, "file", "kernel symbols from file, not /proc/kallsyms" },
+	TOOL_OPT_PROGRESS,
 	{ NULL, 0, 0, NULL, NULL }
 };
 
@@ -1153,6 +1154,7 @@ run_perf(struct run *ru, const struct pd_session_opts *so, uint64_t rows)
 			write_speedscope(ru, speedscope_unit(ru), pd_reader_name(ru->r));
 		break;
 	}
+	tool_progress_clear();
 	if (tool_verbose)
 		fprintf(stderr, "pdjson: %s: %llu samples read, %llu records, %llu out of order\n",
 		    pd_reader_name(ru->r), (unsigned long long)st->samples,
@@ -1410,6 +1412,7 @@ main(int argc, char **argv)
 			tool_usage_error(usage, "unknown option");
 		}
 	}
+	tool_progress_start();
 	argc -= optind;
 	argv += optind;
 	if (argc > 1)

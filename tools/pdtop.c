@@ -19,7 +19,8 @@ static const char usage[] =
     "             [-s key[,key ...]] [--weight period|samples] [--comm list] [--dso list]\n"
     "             [--symbol list] [--pid list] [--tid list] [--percentage relative|absolute]\n"
     "             [--event name|all] [--format text|tsv|json] [--health] [--inline] [--lines]\n"
-    "             [--no-demangle] [--symfs dir] [--kallsyms file] [--debuginfod] [file]";
+    "             [--no-demangle] [--symfs dir] [--kallsyms file] [--debuginfod]\n"
+    "             [--progress] [file]";
 
 enum {
 	OPT_PERCENT_LIMIT = 0x100, OPT_CHILDREN, OPT_NO_CHILDREN, OPT_WEIGHT, OPT_COMM, OPT_DSO,
@@ -49,6 +50,7 @@ static const struct tool_opt opts[] = {
 	{ "symfs", required_argument, OPT_SYMFS, "dir", "look for binaries and debug files under dir" },
 	{ "kallsyms", required_argument, OPT_KALLSYMS, "file", "kernel symbols from file, not /proc/kallsyms" },
 	{ "debuginfod", no_argument, OPT_DEBUGINFOD, NULL, "ask the DEBUGINFOD_URLS servers for missing debug files" },
+	TOOL_OPT_PROGRESS,
 	{ NULL, 0, 0, NULL, NULL }
 };
 
@@ -135,6 +137,7 @@ run_perf(struct pd_top *top, const char *file, const struct pd_session_opts *so,
 	if (st->samples_unknown_id || st->samples_bad)
 		pd_warn("'%s': %llu samples could not be read and are not counted", pd_reader_name(r),
 		    (unsigned long long)(st->samples_unknown_id + st->samples_bad));
+	tool_progress_clear();
 	if (tool_verbose)
 		fprintf(stderr, "pdtop: %s: %llu samples read, %llu of other events, %llu records, "
 		    "%llu out of order\n", pd_reader_name(r), (unsigned long long)st->samples,
@@ -223,6 +226,7 @@ main(int argc, char **argv)
 			tool_usage_error(usage, "unknown option");
 		}
 	}
+	tool_progress_start();
 	argc -= optind;
 	argv += optind;
 	if (argc > 1)
