@@ -7,8 +7,8 @@
 #
 #   tests/bench/flame.sh BUILD_DIR
 #   BENCH_DIR    where the input and outputs go (default: BUILD_DIR/bench)
-#   FLAMEGRAPH   path to flamegraph.pl (optional)
-#   INFERNO      path to inferno-flamegraph (optional)
+#   FLAMEGRAPH   path to flamegraph.pl (default: from PATH)
+#   INFERNO      path to inferno-flamegraph (default: from PATH)
 #   STACKS       number of unique stacks (default 200000)
 set -eu
 bin=$(cd "${1:?usage: flame.sh BUILD_DIR}" && pwd)
@@ -53,8 +53,8 @@ rss() {
 }
 
 set -- -n pdflame "$bin/pdflame $in > pdflame.svg"
-fg=${FLAMEGRAPH:-}
-inf=${INFERNO:-}
+fg=${FLAMEGRAPH:-$(command -v flamegraph.pl || true)}
+inf=${INFERNO:-$(command -v inferno-flamegraph || true)}
 [ -n "$fg" ] && set -- "$@" -n flamegraph.pl "perl $fg $in > flamegraph.svg"
 [ -n "$inf" ] && set -- "$@" -n inferno "$inf $in > inferno.svg"
 runs=${BENCH_RUNS:-5}
