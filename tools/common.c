@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -36,6 +37,7 @@ static const char *progname = "pdtools";
  */
 struct tty_guard {
 	int fd;
+	bool midline;			/* the last byte written was not a newline */
 	size_t ncarry;
 	unsigned char carry[4];		/* an unfinished UTF-8 sequence */
 };
@@ -133,6 +135,11 @@ guard_write(void *cookie, const char *buf, size_t n)
 	const unsigned char *s = (const unsigned char *)buf;
 	size_t used = 0;
 
+	/* Output to a terminal starts where the progress line was, not after it. */
+	tool_progress_clear();
+	if (n)
+		g->midline = buf[n - 1] != '\n';
+
 	/* Complete a sequence left over from the last write first. */
 	while (g->ncarry && used < n) {
 		unsigned char tmp[4];
@@ -168,6 +175,16 @@ guard_close(void *cookie)
  * close them, so a malloc'd cookie would be reported as a leak.
  */
 static struct tty_guard guards[3];
+
+/* The progress line on the screen (tool_progress_start and below). */
+static struct {
+	bool tty;			/* stderr is a terminal */
+	bool shown;
+	size_t len;			/* of the line on the screen */
+	struct timespec start, last;	/* of this input; of the last line */
+	uint64_t base, done;		/* bytes read at start and now */
+	char name[256];			/* this input's */
+} prog;
 
 static FILE *
 guard_stream(FILE *old, int fd, int mode)
@@ -220,16 +237,14 @@ tool_allow_debuginfod(void)
  * The progress line: "TOOL: NAME  42%  120.3 of 286.0 MB  95 MB/s", or
  * without the share and size for a pipe, redrawn in place with \r at most
  * ten times a second.  It is written to fd 2 directly, not through the
- * terminal guard (which would escape the \r); the name is made printable.
+ * terminal guard (which would escape the \r); the name is made printable,
+ * and the line is cut to the terminal's width so that it never wraps.
+ * Each input has its own line (its name, share and rate).
  */
 int tool_progress;
-static struct {
-	bool shown;
-	size_t len;			/* of the line on the screen */
-	struct timespec start, last;
-} prog;
 
 #define PROGRESS_MIN_BYTES (8u << 20)
+#define PROGRESS_MAX	160		/* bytes of the line at most */
 
 static double
 since(const struct timespec *a, const struct timespec *b)
@@ -240,7 +255,7 @@ since(const struct timespec *a, const struct timespec *b)
 static void
 progress_put(const char *line, size_t n)
 {
-	char buf[2 * 160];
+	char buf[2 * PROGRESS_MAX + 2];
 	size_t k = 0;
 
 	buf[k++] = '\r';
@@ -253,52 +268,94 @@ progress_put(const char *line, size_t n)
 	prog.len = n;
 }
 
+/*
+ * Not over a partial line of output on the same terminal (the guard of
+ * stdout knows), and not from the background (as pv), unless forced.
+ */
+static bool
+progress_may_draw(void)
+{
+	pid_t fg;
+
+	if (guards[STDOUT_FILENO].fd == STDOUT_FILENO && guards[STDOUT_FILENO].midline)
+		return false;
+	if (!tool_progress && (fg = tcgetpgrp(STDERR_FILENO)) > 0 && fg != getpgrp())
+		return false;
+	return true;
+}
+
+/* Append S to LINE (length *N) up to WIDTH bytes. */
+static void
+add(char *line, size_t *n, size_t width, const char *s)
+{
+	while (*s && *n < width)
+		line[(*n)++] = *s++;
+}
+
 static void
 progress_cb(const char *name, uint64_t done, uint64_t total, void *ctx)
 {
 	struct timespec now;
-	char line[140], nm[44];
-	size_t n = 0, nl = strlen(name);
-	int k;
-	double secs, mb = (double)done / 1e6;
+	struct winsize ws;
+	char line[PROGRESS_MAX + 1], stats[64], rate[32] = "";
+	size_t n = 0, width = PROGRESS_MAX, fixed, room, nl = strlen(name);
+	double secs;
 
 	(void)ctx;
-	if (prog.shown == false && tool_progress <= 0 &&
-	    (total ? total : done) < PROGRESS_MIN_BYTES)
-		return;
 	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (done < prog.done || strncmp(name, prog.name, sizeof(prog.name) - 1) != 0) {
+		/* Another input: its rate from here. */
+		snprintf(prog.name, sizeof(prog.name), "%s", name);
+		prog.start = now;
+		prog.base = done;
+	}
+	prog.done = done;
+	if (!prog.shown && !tool_progress && (total ? total : done) < PROGRESS_MIN_BYTES)
+		return;
 	if (prog.shown && since(&prog.last, &now) < 0.1 && (!total || done < total))
 		return;
-	prog.last = now;
-	/* The tail of the name, printable. */
-	if (nl > sizeof(nm) - 1) {
-		name += nl - (sizeof(nm) - 4);
-		memcpy(nm, "...", 3);
-		n = 3;
-	}
-	for (; *name && n < sizeof(nm) - 1; name++)
-		nm[n++] = (unsigned char)*name < 0x20 || (unsigned char)*name >= 0x7f ? '?' : *name;
-	nm[n] = '\0';
-	secs = since(&prog.start, &now);
-	if (total)
-		k = snprintf(line, sizeof(line), "%s: %s  %3u%%  %.1f of %.1f MB", progname, nm,
-		    (unsigned)(done * 100 / total), mb, (double)total / 1e6);
-	else
-		k = snprintf(line, sizeof(line), "%s: %s  %.1f MB", progname, nm, mb);
-	if (k > 0 && secs >= 0.05 && (size_t)k < sizeof(line))
-		k += snprintf(line + k, sizeof(line) - (size_t)k, "  %.0f MB/s", mb / secs);
-	if (k < 0)
+	if (!progress_may_draw())
 		return;
-	if ((size_t)k >= sizeof(line))
-		k = sizeof(line) - 1;
-	progress_put(line, (size_t)k);
+	prog.last = now;
+	if (prog.tty && ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 1 &&
+	    (size_t)ws.ws_col - 1 < width)
+		width = (size_t)ws.ws_col - 1;	/* the last column would wrap on some terminals */
+	if (total)
+		snprintf(stats, sizeof(stats), "  %3u%%  %.1f of %.1f MB", (unsigned)(done * 100 / total),
+		    (double)done / 1e6, (double)total / 1e6);
+	else
+		snprintf(stats, sizeof(stats), "  %.1f MB", (double)done / 1e6);
+	secs = since(&prog.start, &now);
+	if (secs >= 0.05)
+		snprintf(rate, sizeof(rate), "  %.0f MB/s", (double)(done - prog.base) / 1e6 / secs);
+	/* Too narrow: no rate, then the share alone, then the tail of the name. */
+	fixed = strlen(progname) + 2;
+	if (fixed + strlen(stats) + strlen(rate) + 16 > width)
+		rate[0] = '\0';
+	if (total && fixed + strlen(stats) + 16 > width)
+		stats[6] = '\0';	/* "  42%" */
+	fixed += strlen(stats) + strlen(rate);
+	room = width > fixed ? width - fixed : 0;
+	if (room < 8)
+		room = 8;
+	add(line, &n, width, progname);
+	add(line, &n, width, ": ");
+	if (nl > room) {
+		add(line, &n, width, "...");
+		name += nl - (room > 3 ? room - 3 : 0);
+	}
+	for (; *name && n < width; name++)
+		line[n++] = (unsigned char)*name < 0x20 || (unsigned char)*name >= 0x7f ? '?' : *name;
+	add(line, &n, width, stats);
+	add(line, &n, width, rate);
+	progress_put(line, n);
 	prog.shown = true;
 }
 
 void
 tool_progress_clear(void)
 {
-	char buf[160];
+	char buf[PROGRESS_MAX + 3];
 	size_t k = 0;
 
 	if (!prog.shown)
@@ -321,11 +378,9 @@ progress_atexit(void)
 void
 tool_progress_start(void)
 {
-	if (tool_progress == 0 && (tool_quiet || !isatty(STDERR_FILENO)))
+	prog.tty = isatty(STDERR_FILENO);
+	if (!tool_progress && (tool_quiet || !prog.tty))
 		return;
-	if (tool_progress < 0)
-		return;
-	clock_gettime(CLOCK_MONOTONIC, &prog.start);
 	atexit(progress_atexit);
 	pd_set_progress(progress_cb, NULL);
 }

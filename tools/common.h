@@ -73,9 +73,10 @@ unsigned tool_max_stack(void);
  * that reads perf.data; tool_getopt then takes --progress itself.  After the
  * options, tool_progress_start shows a line on stderr while the readers
  * read: when stderr is a terminal and an input is at least 8 MiB (a pipe:
- * once 8 MiB are read), unless -q; always with --progress (which wins over
- * -q).  tool_progress_clear erases it; messages through pd_error, pd_warn
- * and pd_note do that themselves, and so does exit.
+ * once 8 MiB are read), unless -q or in the background; always with
+ * --progress (which wins over -q).  tool_progress_clear erases it; messages
+ * through pd_error, pd_warn and pd_note, output through the terminal guard
+ * and exit do that themselves.
  */
 #define TOOL_OPT_PROGRESS_VAL 0x1001
 #define TOOL_OPT_PROGRESS \
