@@ -5,6 +5,8 @@
  * or, into a pipe, perf's pipe form.  Its exit status is the command's, as
  * with env(1) and timeout(1).  See pdrecord(1).
  */
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -35,11 +37,12 @@ static const struct tool_opt opts[] = {
 	{ "output", required_argument, 'o', "file", "write to file (default perf.data; - for a pipe)" },
 	{ "freq", required_argument, 'F', "hz", "samples per second, or max (default 4000)" },
 	{ "count", required_argument, 'c', "period", "sample every period events" },
-	{ "event", required_argument, 'e', "event", "events to sample (default cycles), or subsys:tracepoint" },
+	{ "event", required_argument, 'e', "event",
+	  "events to sample, comma-separated (default cycles), or subsys:tracepoint" },
 	{ "callchain", no_argument, 'g', NULL, "record frame-pointer call chains" },
 	{ "call-graph", required_argument, OPT_CALL_GRAPH, "fp|dwarf",
 	  "call chains by frame pointers, or dwarf[,size] (user stack copies, 8192)" },
-	{ "pid", required_argument, 'p', "pid", "attach to these existing processes" },
+	{ "pid", required_argument, 'p', "pid", "attach to these existing processes, comma-separated" },
 	{ "all-cpus", no_argument, 'a', NULL, "sample every CPU and task (system-wide)" },
 	{ "duration", required_argument, OPT_DURATION, "secs", "stop after secs seconds" },
 	{ "no-inherit", no_argument, OPT_NO_INHERIT, NULL, "do not follow the command's children" },
@@ -178,6 +181,188 @@ spawn(char **argv, bool out_is_data, int *go, int *errfd)
 	return pid;
 }
 
+/*
+ * The hidden options, for the shell completions (completions/gen.sh), taken
+ * only alone ("pdrecord --list-events") and in neither --help nor
+ * --list-options:
+ *   --list-events  the events -e takes, one a line, sorted (strcmp): the
+ *                  names below that the library accepts, and the tracepoints
+ *                  subsys:name of tracefs when it can be read (else none);
+ *   --list-pids    the running processes, "PID<TAB>comm", by PID.
+ */
+
+/*
+ * The names of lib/record.c's event table (static there), without the :u and
+ * :k modifiers; tests/cli/completion.t checks that the two agree.
+ */
+static const char *const event_aliases[] = {
+	"cycles", "cpu-cycles", "instructions", "cache-references", "cache-misses",
+	"branches", "branch-instructions", "branch-misses", "cpu-clock", "task-clock",
+	"page-faults", "faults", "context-switches", "cs",
+};
+
+struct names {
+	char **v;
+	size_t n, alloc;
+};
+
+static void
+names_add(struct names *l, const char *a, const char *b)
+{
+	char *s;
+
+	if (l->n == l->alloc) {
+		l->alloc = l->alloc ? 2 * l->alloc : 256;
+		l->v = realloc(l->v, l->alloc * sizeof(*l->v));
+		if (!l->v)
+			pd_die("out of memory");
+	}
+	if (asprintf(&s, "%s%s%s", a, b ? ":" : "", b ? b : "") < 0)
+		pd_die("out of memory");
+	l->v[l->n++] = s;
+}
+
+static int
+cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The tracepoints under DIR/events that have an id, as pd_record_event_ok wants. */
+static void
+add_tracepoints(struct names *l, const char *dir)
+{
+	char path[64];
+	DIR *d, *sd;
+	struct dirent *e, *t;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/events", dir);
+	d = opendir(path);
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.' || strlen(e->d_name) > 127 ||
+		    (e->d_type != DT_DIR && e->d_type != DT_UNKNOWN))
+			continue;
+		fd = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		sd = fdopendir(fd);
+		if (!sd) {
+			close(fd);
+			continue;
+		}
+		while ((t = readdir(sd))) {
+			char id[sizeof(t->d_name) + 4];
+
+			if (t->d_name[0] == '.' || strlen(t->d_name) > 127 || strchr(t->d_name, ':') ||
+			    (t->d_type != DT_DIR && t->d_type != DT_UNKNOWN))
+				continue;
+			snprintf(id, sizeof(id), "%s/id", t->d_name);
+			if (faccessat(fd, id, R_OK, 0) == 0)
+				names_add(l, e->d_name, t->d_name);
+		}
+		closedir(sd);
+	}
+	closedir(d);
+}
+
+static int
+list_events(void)
+{
+	static const char *const dirs[] = { "/sys/kernel/tracing", "/sys/kernel/debug/tracing" };
+	struct names l = { 0 };
+
+	for (size_t i = 0; i < sizeof(event_aliases) / sizeof(event_aliases[0]); i++)
+		if (pd_record_event_ok(event_aliases[i]))
+			names_add(&l, event_aliases[i], NULL);
+	/* The first tracefs the library would use: the one with events/header_page. */
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		char path[64];
+
+		snprintf(path, sizeof(path), "%s/events/header_page", dirs[i]);
+		if (access(path, R_OK) == 0) {
+			add_tracepoints(&l, dirs[i]);
+			break;
+		}
+	}
+	qsort(l.v, l.n, sizeof(*l.v), cmp_names);
+	for (size_t i = 0; i < l.n; i++) {
+		puts(l.v[i]);
+		free(l.v[i]);
+	}
+	free(l.v);
+	return tool_finish(PD_EXIT_OK);
+}
+
+struct proc {
+	long pid;
+	char comm[64];
+};
+
+static int
+cmp_procs(const void *a, const void *b)
+{
+	const struct proc *x = a, *y = b;
+
+	return (x->pid > y->pid) - (x->pid < y->pid);
+}
+
+static int
+list_pids(void)
+{
+	struct proc *v = NULL;
+	size_t n = 0, alloc = 0;
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+
+	if (!d) {
+		pd_error("/proc: %s", strerror(errno));
+		return PD_EXIT_TROUBLE;
+	}
+	while ((e = readdir(d))) {
+		char path[64], *end;
+		long pid;
+		int fd;
+		ssize_t len;
+
+		errno = 0;
+		pid = strtol(e->d_name, &end, 10);
+		if (!isdigit((unsigned char)e->d_name[0]) || *end || errno || pid <= 0 ||
+		    pid > INT32_MAX || pid == (long)getpid())
+			continue;
+		if (n == alloc) {
+			alloc = alloc ? 2 * alloc : 256;
+			v = realloc(v, alloc * sizeof(*v));
+			if (!v)
+				pd_die("out of memory");
+		}
+		snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;	/* gone meanwhile */
+		len = read(fd, v[n].comm, sizeof(v[n].comm) - 1);
+		close(fd);
+		if (len < 0)
+			continue;
+		while (len > 0 && v[n].comm[len - 1] == '\n')
+			len--;
+		v[n].comm[len] = '\0';
+		/* One line, two fields, whatever the process named itself. */
+		for (char *c = v[n].comm; *c; c++)
+			if ((unsigned char)*c < ' ' || *c == 0x7f)
+				*c = '?';
+		v[n++].pid = pid;
+	}
+	closedir(d);
+	qsort(v, n, sizeof(*v), cmp_procs);
+	for (size_t i = 0; i < n; i++)
+		printf("%ld\t%s\n", v[i].pid, v[i].comm);
+	free(v);
+	return tool_finish(PD_EXIT_OK);
+}
+
 static int
 status_of(int ws)
 {
@@ -205,6 +390,10 @@ main(int argc, char **argv)
 	struct sigaction sa;
 
 	tool_init(argv[0]);
+	if (argc == 2 && !strcmp(argv[1], "--list-events"))
+		return list_events();
+	if (argc == 2 && !strcmp(argv[1], "--list-pids"))
+		return list_pids();
 	o.freq = 4000;
 	/* Options end at the command: "pdrecord ls -l" runs "ls -l". */
 	setenv("POSIXLY_CORRECT", "1", 1);
