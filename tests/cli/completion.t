@@ -15,8 +15,9 @@ command -v bash >/dev/null 2>&1 || skip_all "bash is not installed"
 PD_BASH=$PD_BIN/completions/pd.bash
 [ -f "$PD_BASH" ] || skip_all "no $PD_BASH: run make first"
 
-# A process of our own for -p to find.
-sleep 30 &
+# A process of our own for -p to find, alive however slow the test runs
+# (under make valgrind it takes minutes); killed at exit.
+sleep 3600 &
 spid=$!
 trap 'kill "$spid" 2>/dev/null; rm -rf "$TMP"' EXIT INT TERM
 prefix=${spid%?}
