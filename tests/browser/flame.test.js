@@ -8,23 +8,12 @@
  */
 "use strict";
 const fs = require("fs");
-const os = require("os");
 const path = require("path");
 
 const out = path.resolve(process.argv[2]);
 const svg = path.resolve(process.argv[3]);
-const { chromium } = require(path.join(out, "node_modules", "playwright-core"));
+const { ok, finish, launch } = require("./tap.js");
 
-let n = 0, failed = 0;
-function ok(cond, name, diag) {
-	n++;
-	console.log(`${cond ? "ok" : "not ok"} ${n} - ${name}`);
-	if (!cond) {
-		failed++;
-		if (diag !== undefined)
-			console.log("#   " + JSON.stringify(diag));
-	}
-}
 
 /* Geometry and state of the frame whose name is NAME. */
 function frame(page, name) {
@@ -49,13 +38,7 @@ function text(page, id) {
 }
 
 (async () => {
-	const udd = fs.mkdtempSync(path.join(os.tmpdir(), "pdflame-chromium-"));
-	const ctx = await chromium.launchPersistentContext(udd, {
-		executablePath: "/usr/bin/chromium",
-		headless: true,
-		args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-		    "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-	});
+	const ctx = await launch(out, "pdflame-chromium-");
 	const errors = [], requests = [];
 	try {
 		const page = await ctx.newPage();
@@ -134,12 +117,9 @@ function text(page, id) {
 	} catch (e) {
 		ok(false, "browser session", String(e && e.stack || e));
 	} finally {
-		await ctx.close();
-		fs.rmSync(udd, { recursive: true, force: true });
+		await ctx.closeAndClean();
 	}
 	ok(errors.length === 0, "no script errors", errors);
 	ok(requests.length === 0, "no network requests", requests);
-	console.log(`1..${n}`);
-	console.log(`# ${n - failed} passed, ${failed} failed`);
-	process.exit(failed ? 1 : 0);
+	finish();
 })();

@@ -12,25 +12,14 @@
  */
 "use strict";
 const fs = require("fs");
-const os = require("os");
 const path = require("path");
 
 const out = path.resolve(process.argv[2]);
 const demo = path.resolve(process.argv[3]);
-const { chromium } = require(path.join(out, "node_modules", "playwright-core"));
+const { ok, finish, launch } = require("./tap.js");
 const gal = path.join(out, "gallery");
 fs.mkdirSync(gal, { recursive: true });
 
-let n = 0, failed = 0;
-function ok(cond, name, diag) {
-	n++;
-	console.log(`${cond ? "ok" : "not ok"} ${n} - ${name}`);
-	if (!cond) {
-		failed++;
-		if (diag !== undefined)
-			console.log("#   " + JSON.stringify(diag));
-	}
-}
 
 /* Width and height of a PNG file, from its IHDR chunk. */
 function pngSize(file) {
@@ -85,13 +74,7 @@ async function shoot(ctx, svg, name, png) {
 }
 
 (async () => {
-	const udd = fs.mkdtempSync(path.join(os.tmpdir(), "pdgallery-chromium-"));
-	const ctx = await chromium.launchPersistentContext(udd, {
-		executablePath: "/usr/bin/chromium",
-		headless: true,
-		args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-		    "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-	});
+	const ctx = await launch(out, "pdgallery-chromium-");
 	try {
 		/* The profile of the new version: lookup_price is a wide frame. */
 		let png = path.join(gal, "flame.png");
@@ -131,10 +114,7 @@ ${escapeHtml(top)}</pre></body></html>`);
 	} catch (e) {
 		ok(false, "browser session", String(e && e.stack || e));
 	} finally {
-		await ctx.close();
-		fs.rmSync(udd, { recursive: true, force: true });
+		await ctx.closeAndClean();
 	}
-	console.log(`1..${n}`);
-	console.log(`# ${n - failed} passed, ${failed} failed; pictures in ${gal}`);
-	process.exit(failed ? 1 : 0);
+	finish(`pictures in ${gal}`);
 })();

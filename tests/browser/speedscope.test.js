@@ -11,24 +11,13 @@
 "use strict";
 const fs = require("fs");
 const http = require("http");
-const os = require("os");
 const path = require("path");
 
 const out = path.resolve(process.argv[2]);
 const release = path.resolve(process.argv[3]);
 const profiles = process.argv.slice(4).map((p) => path.resolve(p));
-const { chromium } = require(path.join(out, "node_modules", "playwright-core"));
+const { ok, finish, launch } = require("./tap.js");
 
-let n = 0, failed = 0;
-function ok(cond, name, diag) {
-	n++;
-	console.log(`${cond ? "ok" : "not ok"} ${n} - ${name}`);
-	if (!cond) {
-		failed++;
-		if (diag !== undefined)
-			console.log("#   " + JSON.stringify(diag));
-	}
-}
 
 const types = { ".html": "text/html", ".js": "text/javascript", ".css": "text/css",
     ".json": "application/json", ".wasm": "application/wasm", ".png": "image/png",
@@ -60,13 +49,7 @@ const server = http.createServer((req, res) => {
 (async () => {
 	await new Promise((r) => server.listen(0, "127.0.0.1", r));
 	const base = `http://127.0.0.1:${server.address().port}`;
-	const udd = fs.mkdtempSync(path.join(os.tmpdir(), "pdjson-chromium-"));
-	const ctx = await chromium.launchPersistentContext(udd, {
-		executablePath: "/usr/bin/chromium",
-		headless: true,
-		args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-		    "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-	});
+	const ctx = await launch(out, "pdjson-chromium-");
 	try {
 		for (let i = 0; i < profiles.length; i++) {
 			const doc = JSON.parse(fs.readFileSync(profiles[i], "utf8"));
@@ -104,14 +87,11 @@ const server = http.createServer((req, res) => {
 			await page.close();
 		}
 	} finally {
-		await ctx.close();
+		await ctx.closeAndClean();
 		server.close();
-		fs.rmSync(udd, { recursive: true, force: true });
 	}
-	console.log(`1..${n}`);
-	process.exit(failed ? 1 : 0);
+	finish();
 })().catch((e) => {
-	console.log(`not ok ${n + 1} - ${e && e.stack ? e.stack.split("\n")[0] : e}`);
-	console.log(`1..${n + 1}`);
-	process.exit(1);
+	ok(false, String(e && e.stack ? e.stack.split("\n")[0] : e));
+	finish();
 });
