@@ -28,20 +28,8 @@ MIDDLE=" size-zero-record size-four-record record-size-past-data-end
 	buildid-entry-size-small pipe-size-zero-record pipe-buildid-short
 	zstd-inner-size-zero "
 
-# ASan reserves terabytes of address space, so ulimit -v would kill it at
-# start: no memory limit for sanitizer builds, nor under make valgrind
-# (memcheck needs far more address space than the tool).
-memlimit=1048576
-case $PD_BIN in
-*-asan | *-asan/) memlimit= ;;
-esac
-if [ -n "${PD_ASAN:-}" ] || [ -n "${PD_VALGRIND:-}" ] || grep -q __asan_init "$PD_BIN/pdcollapse" 2>/dev/null; then
-	memlimit=
-fi
-[ -n "$memlimit" ] || diag "sanitizer build or valgrind: no ulimit -v"
-# The time limit catches hangs; a run under memcheck takes seconds.
-tlimit=10
-[ -z "${PD_VALGRIND:-}" ] || tlimit=120
+# $memlimit and $tlimit (lib.sh).
+hostile_limits
 
 # run_bad TOOL FILE: the tool on FILE with the limits; sets $rc, output in
 # $TMP/out and $TMP/err.

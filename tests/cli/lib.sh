@@ -84,6 +84,26 @@ can_record() {
 	perf record -q -o "$TMP/probe.data" -- true >/dev/null 2>&1
 }
 
+# Limits of the runs on hostile input (bad-input.t, truncation.t): sets
+# $memlimit, KiB for ulimit -v, and $tlimit, seconds before a run counts as
+# hung.  ASan reserves terabytes of address space, so ulimit -v would kill it
+# at start: no memory limit for sanitizer builds, nor under make valgrind
+# (memcheck needs far more address space than the tool); and a run under
+# memcheck takes seconds.
+# shellcheck disable=SC2034 # both are used by the callers
+hostile_limits() {
+	memlimit=1048576
+	case $PD_BIN in
+	*-asan | *-asan/) memlimit= ;;
+	esac
+	if [ -n "${PD_ASAN:-}" ] || [ -n "${PD_VALGRIND:-}" ] || grep -q __asan_init "$PD_BIN/pdcollapse" 2>/dev/null; then
+		memlimit=
+	fi
+	[ -n "$memlimit" ] || diag "sanitizer build or valgrind: no ulimit -v"
+	tlimit=10
+	[ -z "${PD_VALGRIND:-}" ] || tlimit=120
+}
+
 # The bundled workload, built once per test file.
 burn() {
 	if [ ! -x "$TMP/burn" ]; then

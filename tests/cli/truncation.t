@@ -54,20 +54,8 @@ for t in $TOOLS; do
 	[ -x "$PD_BIN/$t" ] || skip_all "no $PD_BIN/$t (run make)"
 done
 
-# ASan reserves terabytes of address space, so ulimit -v would kill it at
-# start: no memory limit for sanitizer builds, nor under make valgrind
-# (as in bad-input.t).
-memlimit=1048576
-case $PD_BIN in
-*-asan | *-asan/) memlimit= ;;
-esac
-if [ -n "${PD_ASAN:-}" ] || [ -n "${PD_VALGRIND:-}" ] || grep -q __asan_init "$PD_BIN/pdcollapse" 2>/dev/null; then
-	memlimit=
-fi
-[ -n "$memlimit" ] || diag "sanitizer build or valgrind: no ulimit -v"
-# The time limit catches hangs; a run under memcheck takes seconds.
-tlimit=10
-[ -z "${PD_VALGRIND:-}" ] || tlimit=120
+# $memlimit and $tlimit (lib.sh).
+hostile_limits
 # A sanitizer build starts each run ten times slower: half the random cuts
 # (every boundary is still cut).
 if [ -z "$memlimit" ] && [ -z "${PD_TRUNC_RANDOM:-}" ]; then
