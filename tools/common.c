@@ -128,6 +128,8 @@ guard_out(struct tty_guard *g, const unsigned char *s, size_t n, int final)
 	return o ? write_all(g->fd, out, o) : 0;
 }
 
+static void tool_progress_clear(void);
+
 static ssize_t
 guard_write(void *cookie, const char *buf, size_t n)
 {
@@ -352,7 +354,7 @@ progress_cb(const char *name, uint64_t done, uint64_t total, void *ctx)
 	prog.shown = true;
 }
 
-void
+static void
 tool_progress_clear(void)
 {
 	char buf[PROGRESS_MAX + 3];
@@ -440,6 +442,16 @@ pd_note(const char *fmt, ...)
 		return;
 	va_start(ap, fmt);
 	vmsg("note: ", fmt, ap);
+	va_end(ap);
+}
+
+void
+pd_info(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg("", fmt, ap);
 	va_end(ap);
 }
 

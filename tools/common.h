@@ -37,6 +37,8 @@ void pd_die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn)
 int pd_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void pd_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void pd_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "TOOL: message" on stderr, as the -v summaries print it (also with -q). */
+void pd_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /*
  * getopt_long over OPTS; handles -h/--help, -V/--version, -q, -v and the
@@ -74,9 +76,9 @@ unsigned tool_max_stack(void);
  * options, tool_progress_start shows a line on stderr while the readers
  * read: when stderr is a terminal and an input is at least 8 MiB (a pipe:
  * once 8 MiB are read), unless -q or in the background; always with
- * --progress (which wins over -q).  tool_progress_clear erases it; messages
- * through pd_error, pd_warn and pd_note, output through the terminal guard
- * and exit do that themselves.
+ * --progress (which wins over -q).  Messages through pd_error, pd_warn,
+ * pd_note and pd_info, output through the terminal guard and exit erase it
+ * first.
  */
 #define TOOL_OPT_PROGRESS_VAL 0x1001
 #define TOOL_OPT_PROGRESS \
@@ -84,7 +86,6 @@ unsigned tool_max_stack(void);
 	  "show the progress line on stderr even when it is not a terminal" }
 extern int tool_progress;
 void tool_progress_start(void);
-void tool_progress_clear(void);
 
 /* fflush stdout and turn a write error into exit status 2. */
 int tool_finish(int status);

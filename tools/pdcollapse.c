@@ -104,12 +104,10 @@ list_events(struct pd_reader *r, char *buf, size_t len)
 static void
 summary(const char *file, const struct pd_stats *st, uint64_t folded, uint64_t other)
 {
-	tool_progress_clear();
-	fprintf(stderr,
-	    "pdcollapse: %s: %llu samples read, %llu folded; not folded: %llu of other events, "
+	pd_info("%s: %llu samples read, %llu folded; not folded: %llu of other events, "
 	    "%llu with unknown event id, %llu undecodable; lost: %llu events in %llu LOST records, "
 	    "%llu samples (LOST_SAMPLES); %llu records (%llu compressed), %llu of unknown type, "
-	    "%llu unknown features, %llu out of order, %llu chains with bad contexts\n",
+	    "%llu unknown features, %llu out of order, %llu chains with bad contexts",
 	    file, (unsigned long long)st->samples, (unsigned long long)folded,
 	    (unsigned long long)other, (unsigned long long)st->samples_unknown_id,
 	    (unsigned long long)st->samples_bad, (unsigned long long)st->lost,
@@ -117,10 +115,9 @@ summary(const char *file, const struct pd_stats *st, uint64_t folded, uint64_t o
 	    (unsigned long long)st->records, (unsigned long long)st->compressed,
 	    (unsigned long long)st->unknown_records, (unsigned long long)st->unknown_features,
 	    (unsigned long long)st->out_of_order, (unsigned long long)st->callchain_dropped);
-	tool_progress_clear();
 	if (st->unwind_samples)
-		fprintf(stderr, "pdcollapse: %s: %llu DWARF samples: %llu unwound fully, %llu truncated, "
-		    "%llu not unwound\n", file, (unsigned long long)st->unwind_samples,
+		pd_info("%s: %llu DWARF samples: %llu unwound fully, %llu truncated, "
+		    "%llu not unwound", file, (unsigned long long)st->unwind_samples,
 		    (unsigned long long)(st->unwind_samples - st->unwind_truncated - st->unwind_none),
 		    (unsigned long long)st->unwind_truncated, (unsigned long long)st->unwind_none);
 }

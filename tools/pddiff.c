@@ -183,9 +183,8 @@ run_perf(struct pd_diff *d, const struct input *in, const void *buf, size_t len)
 	if (!in->event && ru.other_event && ru.selected >= 0)
 		pd_note("'%s': comparing event %s only (use --event)", in->path,
 		    pd_reader_event(ru.r, (size_t)ru.selected)->name);
-	tool_progress_clear();
 	if (tool_verbose)
-		fprintf(stderr, "pddiff: %s: %s: %llu samples, %llu of other events\n",
+		pd_info("%s: %s: %llu samples, %llu of other events",
 		    in->side ? "new" : "base", in->path, (unsigned long long)pd_fold_samples(ru.fold[0]),
 		    (unsigned long long)ru.other_event);
 out:
@@ -202,9 +201,8 @@ run_folded(struct pd_diff *d, const struct input *in, FILE *f)
 {
 	if (pd_diff_read_folded(d, in->side, f, in->path) < 0)
 		return pd_error("%s", pd_diff_errmsg(d));
-	tool_progress_clear();
 	if (tool_verbose)
-		fprintf(stderr, "pddiff: %s: %s: folded stacks\n", in->side ? "new" : "base", in->path);
+		pd_info("%s: %s: folded stacks", in->side ? "new" : "base", in->path);
 	return 0;
 }
 

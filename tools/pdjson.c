@@ -1154,9 +1154,8 @@ run_perf(struct run *ru, const struct pd_session_opts *so, uint64_t rows)
 			write_speedscope(ru, speedscope_unit(ru), pd_reader_name(ru->r));
 		break;
 	}
-	tool_progress_clear();
 	if (tool_verbose)
-		fprintf(stderr, "pdjson: %s: %llu samples read, %llu records, %llu out of order\n",
+		pd_info("%s: %llu samples read, %llu records, %llu out of order",
 		    pd_reader_name(ru->r), (unsigned long long)st->samples,
 		    (unsigned long long)st->records, (unsigned long long)st->out_of_order);
 	return status;

@@ -137,10 +137,9 @@ run_perf(struct pd_top *top, const char *file, const struct pd_session_opts *so,
 	if (st->samples_unknown_id || st->samples_bad)
 		pd_warn("'%s': %llu samples could not be read and are not counted", pd_reader_name(r),
 		    (unsigned long long)(st->samples_unknown_id + st->samples_bad));
-	tool_progress_clear();
 	if (tool_verbose)
-		fprintf(stderr, "pdtop: %s: %llu samples read, %llu of other events, %llu records, "
-		    "%llu out of order\n", pd_reader_name(r), (unsigned long long)st->samples,
+		pd_info("%s: %llu samples read, %llu of other events, %llu records, "
+		    "%llu out of order", pd_reader_name(r), (unsigned long long)st->samples,
 		    (unsigned long long)pd_top_other_event(top), (unsigned long long)st->records,
 		    (unsigned long long)st->out_of_order);
 out:
