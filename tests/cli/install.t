@@ -1,9 +1,11 @@
 #!/bin/sh
 # make install and make uninstall into a staging DESTDIR: programs, man
 # pages and completions land where the system looks for them; the staged
-# programs run, man renders the staged pages (man -l), bash completes the
-# staged programs' options from the staged completion file; and uninstall
-# leaves nothing behind.
+# programs run, man renders the staged pages (man -l) and finds them from
+# PATH as it finds /usr/local's, bash completes the staged programs' options
+# from the staged completion file, and bash-completion's loader finds that
+# file on its own from the program's place, as it does after make install
+# to /usr/local; and uninstall leaves nothing behind.
 . "$PD_SRC/tests/cli/lib.sh"
 
 TOOLS="pdcollapse pdflame pdrecord pdtop pdjson pddiff"
@@ -33,7 +35,18 @@ if command -v man >/dev/null 2>&1; then
 			not_ok "man -l renders ${p#"$stage"/}" "$(head -c 300 "$TMP/err")"
 		fi
 	done
+	# "man pdflame" after make install: man-db looks in ../share/man of
+	# every directory on PATH, which is how /usr/local/bin finds its pages.
+	for n in pdflame pdtools; do
+		got=$(env -u MANPATH PATH="$stage/usr/bin:$PATH" man -w "$n" 2>"$TMP/err")
+		case $got in
+		"$stage"/usr/share/man/man*/"$n".[17]) ok "man $n finds the installed page from PATH" ;;
+		*) not_ok "man $n finds the installed page from PATH" "got '$got'" "$(head -c 300 "$TMP/err")" ;;
+		esac
+	done
 else
+	skip "man is not installed"
+	skip "man is not installed"
 	skip "man is not installed"
 fi
 
@@ -68,6 +81,32 @@ EOS
 	fi
 else
 	skip "bash is not installed"
+fi
+
+# "pdflame --<TAB>" in a shell with bash-completion: its loader finds the
+# completion from where the program is (../share/bash-completion/completions),
+# with nothing sourced by hand.
+bc=/usr/share/bash-completion/bash_completion
+if command -v bash >/dev/null 2>&1 && [ -f "$bc" ]; then
+	cat >"$TMP/load.bash" <<'EOS'
+. "$2"
+PATH="$1/usr/bin:$PATH"
+__load_completion pdflame || exit 3
+f=$(complete -p pdflame | sed -n 's/.* -F \([^ ]*\) .*/\1/p')
+[ -n "$f" ] || exit 4
+COMP_LINE="pdflame --ti" COMP_POINT=12 COMP_WORDS=(pdflame --ti) COMP_CWORD=1
+"$f" pdflame --ti pdflame
+printf '%s\n' "${COMPREPLY[@]}"
+EOS
+	bash "$TMP/load.bash" "$stage" "$bc" >"$TMP/comp" 2>"$TMP/err"
+	if [ "$(cat "$TMP/comp")" = "--title" ]; then
+		ok "bash-completion loads pdflame's completion by itself: pdflame --ti<TAB> gives --title"
+	else
+		not_ok "bash-completion loads pdflame's completion by itself" "got '$(head -c 300 "$TMP/comp")'" \
+		    "$(head -c 300 "$TMP/err")"
+	fi
+else
+	skip "bash-completion is not installed"
 fi
 
 make -s -C "$PD_SRC" O="$PD_BIN" PREFIX=/usr DESTDIR="$stage" uninstall >"$TMP/log" 2>&1
