@@ -170,6 +170,19 @@ counted:
 	return PD_OK;
 }
 
+/*
+ * stackcollapse-perf.pl drops frames whose name begins with '(' (meant
+ * for process names in perf script's output), which also drops every C++
+ * function in an anonymous namespace, "(anonymous namespace)::f", although
+ * its own tidy_generic keeps that prefix.  Those frames are real and perf
+ * report shows them: they are kept.
+ */
+static bool
+skipped(const char *name)
+{
+	return name[0] == '(' && strncmp(name, "(anonymous namespace)", 21) != 0;
+}
+
 /* stackcollapse-perf.pl's tidy_generic, into B. */
 static void
 tidy(struct pd_buf *b, const char *func)
@@ -244,8 +257,8 @@ tidy_path(struct pd_buf *b, const char *path)
 
 /*
  * A frame's source view (--inline, --lines) as "outer;...;inner" with
- * "func (file:line)" names; levels whose name begins with '(' are dropped,
- * as stackcollapse-perf.pl drops such frames.  NULL when there is no symbol
+ * "func (file:line)" names; levels whose name begins with '(' are dropped
+ * as stackcollapse-perf.pl drops such frames (but see skipped()).  NULL when there is no symbol
  * (the caller names it as usual).  The text is cached in the view, which
  * the symbolizer keeps across flushes.
  */
@@ -273,7 +286,7 @@ src_name(struct pd_fold *f, struct pd_symbolizer *y, const struct pd_frame *fr, 
 			memmove(tmp->buf + start, tmp->buf + start + 1, tmp->len - start);
 			tmp->len--;
 		}
-		if (tmp->buf[start] == '(') {
+		if (skipped(tmp->buf + start)) {
 			tmp->len = at;		/* dropped */
 			if (tmp->alloc)
 				tmp->buf[at] = '\0';
@@ -399,7 +412,7 @@ pd_fold_flush(struct pd_fold *f, struct pd_session *s)
 			fr.kind = tagged & 3;
 			fr.rel = fr.ip = c->key[4 + 2 * k];
 			name = frame_name(f, y, &fr, ret, java, &tmp);
-			if (name[0] == '(')	/* stackcollapse-perf.pl skips these */
+			if (skipped(name))
 				continue;
 			if (!name[0] && src)	/* every inline level skipped */
 				continue;

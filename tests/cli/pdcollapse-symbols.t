@@ -30,6 +30,20 @@ if ${CXX:-c++} -O2 -g -fno-omit-frame-pointer -o cxx "$D/cxx.cc" 2>/dev/null; th
 	agree "C++" cxx.data
 	grep -q 'shapes::Area<long>::operator[; ]' "$TMP/ours" && ok "C++: names demangled and tidied" ||
 		not_ok "C++: no 'shapes::Area<long>::operator' frame" "$(sed -n 2p "$TMP/ours")"
+	# stackcollapse-perf.pl drops frames in an anonymous namespace; perf
+	# report and pdtop show them.  At -O0 every call is a frame.
+	if ${CXX:-c++} -O0 -g -fno-omit-frame-pointer -o cxx0 "$D/cxx.cc" 2>/dev/null &&
+	    perf record -q -g -o cxx0.data ./cxx0 3000000 >/dev/null 2>&1; then
+		run_tool "$TMP/o0" "$TMP/e" pdcollapse cxx0.data
+		if grep -q ';main;(anonymous namespace)::hidden;shapes::Circle::draw;' "$TMP/o0"; then
+			ok "C++: the anonymous-namespace frame is kept, between main and its callee"
+		else
+			not_ok "C++: no 'main;(anonymous namespace)::hidden;shapes::Circle::draw;'" \
+			    "$(grep -m 2 main "$TMP/o0")"
+		fi
+	else
+		skip "C++ at -O0: perf record cannot record it here"
+	fi
 	run_tool "$TMP/raw" "$TMP/e" pdcollapse --no-demangle cxx.data
 	grep -q '_ZNK6shapes4AreaIlEclEl' "$TMP/raw" && ok "--no-demangle keeps mangled names" ||
 		not_ok "--no-demangle" "$(sed -n 2p "$TMP/raw")"

@@ -3,14 +3,15 @@
 # and prints "comm;root;...;leaf 1" per sample, applying the naming
 # conventions stackcollapse-perf.pl documents (comm root with spaces as '_',
 # "[unknown]" replaced by "[dso basename]", ';' as ':', argument lists and
-# quotes removed).  Written for pdtools' tests; it shares no code with
+# quotes removed, frames whose name begins with '(' dropped except C++'s
+# "(anonymous namespace)::", which pdcollapse keeps).  Written for pdtools' tests; it shares no code with
 # FlameGraph.  Without a call chain perf script prints the frame on the
 # header line; it is taken as the only frame.
 function flush() {
 	if (have) {
 		line = comm
 		for (i = nf; i >= 1; i--)
-			if (fr[i] !~ /^\(/)
+			if (fr[i] !~ /^\(/ || fr[i] ~ /^\(anonymous namespace\)/)
 				line = line ";" fr[i]
 		print line " 1"
 	}
