@@ -52,6 +52,7 @@ struct pd_reader {
 
 	uint64_t data_off, data_end;	/* the record stream; data_end = UINT64_MAX: EOF */
 	bool salvage;
+	uint64_t data_cut;	/* where a data section cut short should have ended */
 
 	struct pd_attr *attrs;
 	size_t nr_attrs, alloc_attrs;
@@ -164,6 +165,9 @@ reader_warn(struct pd_reader *r, uint64_t off, const char *msg)
 		pd_buf_addstr(&r->warn, "; ");
 	pd_buf_addf(&r->warn, "'%s': %s at offset 0x%llx", r->name, msg, (unsigned long long)off);
 }
+
+static void reader_damage(struct pd_reader *r, uint64_t off, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 const char *pd_reader_errmsg(const struct pd_reader *r) { return r->err.buf; }
 const char *pd_reader_warning(const struct pd_reader *r) { return r->warn.buf; }
@@ -749,7 +753,7 @@ read_features(struct pd_reader *r, const uint64_t bits[4])
 	if (!nr)
 		return PD_OK;
 	if (table > r->file_size || (uint64_t)nr * 16 > r->file_size - table) {
-		reader_warn(r, table, "feature table is missing or truncated");
+		reader_damage(r, table, "the file ends before its feature table");
 		return PD_OK;
 	}
 	tab = malloc((size_t)nr * 16);
@@ -786,8 +790,9 @@ read_features(struct pd_reader *r, const uint64_t bits[4])
 			 * past the end (found by the truncation sweep).
 			 */
 			if (off <= r->file_size || sections_past_end(r, tab, k - 1, nr)) {
-				reader_warn(r, off <= r->file_size ? off : r->file_size,
-				    "truncated feature section (skipped, with any after it)");
+				reader_damage(r, off <= r->file_size ? off : r->file_size,
+				    "feature %u section runs past the end of the file (it and any after it are lost)",
+				    bit);
 				cut = true;
 				continue;
 			}
@@ -845,6 +850,28 @@ defer_error(struct pd_reader *r)
 	r->deferred = r->error;
 	r->error = 0;
 	return PD_OK;
+}
+
+/*
+ * A file cut short (a data section, feature table or feature section that
+ * runs past the end, a last record that is not whole): the whole records
+ * before the cut are still read and delivered, and then the cut is the
+ * error, so the tools print what they salvaged and exit 2.  The first
+ * damage found is the one reported.
+ */
+static void
+reader_damage(struct pd_reader *r, uint64_t off, const char *fmt, ...)
+{
+	va_list ap;
+	char msg[256];
+
+	if (r->error || r->deferred)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	pd_reader_set_error(r, PD_E_CORRUPT, off, "%s", msg);
+	defer_error(r);
 }
 
 /* ---------------------------------------------------------------- */
@@ -958,8 +985,9 @@ open_file_mode(struct pd_reader *r, const unsigned char *hdr)
 		reader_warn(r, 40, "data size is 0 (was the recorder killed?); reading records to the end of the file");
 	} else {
 		if (data_size > r->file_size - data_off) {
+			/* Cut short: read the records there are; stream_end reports it. */
 			r->data_end = UINT64_MAX;
-			reader_warn(r, data_off, "data section runs past the end of the file (truncated?)");
+			r->data_cut = data_off + data_size;
 		} else {
 			r->data_end = data_off + data_size;
 			rc = read_features(r, bits);
@@ -1352,21 +1380,37 @@ inflate_chunk(struct pd_reader *r, const unsigned char *src, size_t n, uint64_t 
 	return PD_OK;
 }
 
+/*
+ * The end of the input.  A last record that is not whole, or a data section
+ * that the header says goes on, is a cut: damage (reader_damage), except
+ * in a file whose recorder was killed (data size 0), which perf too reads
+ * to its end with a warning.
+ */
 static int
 stream_end(struct pd_reader *r, uint64_t off, size_t partial)
 {
-	if (partial) {
-		char msg[160];
+	char msg[160];
 
+	if (partial) {
 		r->stats.tail_bytes += partial;
-		snprintf(msg, sizeof(msg), "input ends inside a record (%zu bytes of it)", partial);
-		reader_warn(r, off, msg);
+		snprintf(msg, sizeof(msg), "input ends inside a record (%zu byte%s of it)", partial,
+		    partial == 1 ? "" : "s");
+		if (r->salvage)
+			reader_warn(r, off, msg);
+		else
+			reader_damage(r, off, "%s", msg);
 	}
 	if (r->zlen > r->zpos) {
 		r->stats.tail_bytes += r->zlen - r->zpos;
-		reader_warn(r, r->zoff, "compressed data ends inside a record");
+		if (r->salvage)
+			reader_warn(r, r->zoff, "compressed data ends inside a record");
+		else
+			reader_damage(r, r->zoff, "compressed data ends inside a record");
 		r->zpos = r->zlen;
 	}
+	if (r->data_cut && off < r->data_cut)
+		reader_damage(r, off, "the file ends inside the data section (%llu bytes of it missing)",
+		    (unsigned long long)(r->data_cut - off));
 	return PD_END;
 }
 

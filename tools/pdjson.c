@@ -125,6 +125,7 @@ struct run {
 	uint64_t samples, frames, frames_unresolved, samples_unresolved;
 	struct agg agg;
 	int error;			/* a PD_E_* from inside the callback */
+	bool damaged;			/* the reader stopped at damage (pd_reader_errmsg) */
 	const char *errmsg;
 	struct pd_srcframe src[64];
 };
@@ -1053,6 +1054,11 @@ write_summary_perf(struct run *ru, uint64_t rows)
 	pd_json_u64(j, st->tail_bytes);
 	pd_json_key(j, "salvaged");
 	pd_json_bool(j, st->salvaged != 0);
+	pd_json_key(j, "damage");
+	if (ru->damaged)
+		pd_json_str(j, pd_reader_errmsg(r));
+	else
+		pd_json_null(j);
 	pd_json_key(j, "dwarf_unwinding");
 	pd_json_begin_object(j);
 	pd_json_key(j, "samples");
@@ -1117,20 +1123,27 @@ run_perf(struct run *ru, const struct pd_session_opts *so, uint64_t rows)
 		    pd_top_errmsg(ru->top_children));
 		return PD_EXIT_TROUBLE;
 	}
-	/* A damaged input: one line, and no half a document (the streamed lines stay). */
-	if (rc < 0 && rc != PD_E_CALLBACK) {
-		pd_error("%s", pd_reader_errmsg(ru->r));
-		return PD_EXIT_TROUBLE;
-	}
+	/*
+	 * A damaged input (a cut, a corrupt record): the document is written
+	 * from the records before the damage (the summary names it in
+	 * health.damage), then one line, the error, and exit 2; the warnings
+	 * would only repeat it.
+	 */
 	st = pd_reader_stats(ru->r);
-	if (pd_reader_warning(ru->r)[0])
-		pd_warn("%s", pd_reader_warning(ru->r));
-	if (st->lost || st->lost_samples)
-		pd_warn("'%s': the kernel lost %llu events and %llu samples while recording",
-		    pd_reader_name(ru->r), (unsigned long long)st->lost, (unsigned long long)st->lost_samples);
-	if (st->samples_unknown_id || st->samples_bad)
-		pd_warn("'%s': %llu samples could not be read", pd_reader_name(ru->r),
-		    (unsigned long long)(st->samples_unknown_id + st->samples_bad));
+	if (rc < 0 && rc != PD_E_CALLBACK) {
+		ru->damaged = true;
+		status = PD_EXIT_TROUBLE;
+	} else {
+		if (pd_reader_warning(ru->r)[0])
+			pd_warn("%s", pd_reader_warning(ru->r));
+		if (st->lost || st->lost_samples)
+			pd_warn("'%s': the kernel lost %llu events and %llu samples while recording",
+			    pd_reader_name(ru->r), (unsigned long long)st->lost,
+			    (unsigned long long)st->lost_samples);
+		if (st->samples_unknown_id || st->samples_bad)
+			pd_warn("'%s': %llu samples could not be read", pd_reader_name(ru->r),
+			    (unsigned long long)(st->samples_unknown_id + st->samples_bad));
+	}
 	switch (ru->fmt) {
 	case F_SAMPLES:
 		break;
@@ -1154,6 +1167,8 @@ run_perf(struct run *ru, const struct pd_session_opts *so, uint64_t rows)
 			write_speedscope(ru, speedscope_unit(ru), pd_reader_name(ru->r));
 		break;
 	}
+	if (ru->damaged)
+		pd_error("%s", pd_reader_errmsg(ru->r));
 	if (tool_verbose)
 		pd_info("%s: %llu samples read, %llu records, %llu out of order",
 		    pd_reader_name(ru->r), (unsigned long long)st->samples,

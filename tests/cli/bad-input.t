@@ -10,8 +10,8 @@
 #     "TOOL: 'FILE': what at offset 0xN", containing SUBSTRING;
 #   - exit 0: no error line, and SUBSTRING (unless "-") in a warning that
 #     names the file, with the salvaged samples printed;
-#   - damage in the middle of the records (exit 2): what was read before it
-#     is printed all the same.
+#   - damage in the middle of the records or a file cut short (exit 2):
+#     what was read before it is printed all the same.
 . "$PD_SRC/tests/cli/lib.sh"
 
 BAD=$PD_SRC/tests/data/bad
@@ -26,7 +26,10 @@ MIDDLE=" size-zero-record size-four-record record-size-past-data-end
 	tracing-data-size-huge auxtrace-size-huge compressed2-size-lies
 	data-size-past-features feature-offset-past-eof buildid-entry-size-ffff
 	buildid-entry-size-small pipe-size-zero-record pipe-buildid-short
-	zstd-inner-size-zero "
+	zstd-inner-size-zero data-size-lies truncated-mid-record
+	truncated-mid-header feature-size-huge truncated-in-features
+	truncated-in-feature-table pipe-truncated pipe-record-size-past-eof
+	pipe-tracing-data-huge zstd-truncated "
 
 # $memlimit and $tlimit (lib.sh).
 hostile_limits

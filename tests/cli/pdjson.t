@@ -173,12 +173,17 @@ for f in fp.data:67 pipe-fp.data:66 z-fp.data:66; do
 	fi
 done
 expect_exit 2 "a damaged file: exit 2" pdjson -f summary "$PD_SRC/tests/data/bad/record-size-past-data-end.data"
+# The summary of what came before the damage is still written, and names it.
+cp "$TMP/out" dmg.json
+dmg=$(py "d['health']['damage']" dmg.json 2>&1)
 if grep -q "record-size-past-data-end.data': .* at offset 0x" "$TMP/err" && [ "$(wc -l <"$TMP/err")" -eq 1 ] &&
-    [ ! -s "$TMP/out" ]; then
-	ok "one line with the file and the byte offset, no half document"
+    [ "pdjson: $dmg" = "$(cat "$TMP/err")" ] && [ "$(py "d['health']['samples']" dmg.json)" = 67 ]; then
+	ok "one line with the file and the byte offset; the summary of the 67 samples before it, with it as health.damage"
 else
-	not_ok "damaged file message" "$(cat "$TMP/err")" "$(head -c 100 "$TMP/out")"
+	not_ok "damaged file: message and summary" "$(cat "$TMP/err")" "damage: $dmg"
 fi
+run_tool ok.json ok.err pdjson -f summary "$PD_SRC/tests/data/fp.data"
+check "an undamaged file: health.damage is null" test "$(py "d['health']['damage']" ok.json)" = None
 expect_exit 2 "an empty input: exit 2" pdjson -f tree "$PD_SRC/tests/data/bad/empty.data"
 
 # Locale-independent and deterministic.

@@ -247,7 +247,7 @@ main(void)
 	pd_session_free(s);
 	pd_reader_free(r);
 
-	/* A pipe cut inside its last record: a warning, the rest delivered. */
+	/* A pipe cut inside its last record: the rest delivered, then the error. */
 	t = p;
 	t.n -= 4;	/* inside the last FINISHED_ROUND */
 	r = pd_reader_new();
@@ -255,9 +255,11 @@ main(void)
 	memset(&g, 0, sizeof(g));
 	pd_reader_open_mem(r, "cut", t.b, t.n);
 	rc = pd_session_run(s, r, collect, &g);
-	is_int(rc, PD_OK, "truncated tail: not an error");
+	is_int(rc, PD_E_CORRUPT, "truncated tail: an error, after the records");
 	is_int(g.n, 3, "truncated tail: every whole sample delivered");
-	ok(strstr(pd_reader_warning(r), "ends inside a record") != NULL, "truncated tail: warned");
+	ok(strstr(pd_reader_errmsg(r), "ends inside a record (4 bytes of it) at offset 0x") != NULL,
+	    "truncated tail: the error says where");
+	is_str(pd_reader_warning(r), "", "truncated tail: no warning besides");
 	pd_session_free(s);
 	pd_reader_free(r);
 
