@@ -34,7 +34,7 @@ enum {
 };
 
 static const struct tool_opt opts[] = {
-	{ "output", required_argument, 'o', "file", "write to file (default perf.data; - for a pipe)" },
+	{ "output", required_argument, 'o', "file", "write to file (default perf.data, or stdout when it is a pipe)" },
 	{ "freq", required_argument, 'F', "hz", "samples per second, or max (default 4000)" },
 	{ "count", required_argument, 'c', "period", "sample every period events" },
 	{ "event", required_argument, 'e', "event",
@@ -522,7 +522,18 @@ main(int argc, char **argv)
 	o.argv = argv;
 	o.note = note;
 
-	pipe_mode = out ? !strcmp(out, "-") : !isatty(1);
+	/*
+	 * Without -o, pipe format to standard output only when it is a pipe,
+	 * as perf record decides: "pdrecord -- make > build.log" keeps the
+	 * build's output in the log and the profile in perf.data.
+	 */
+	if (out) {
+		pipe_mode = !strcmp(out, "-");
+	} else {
+		struct stat st;
+
+		pipe_mode = fstat(1, &st) == 0 && S_ISFIFO(st.st_mode);
+	}
 	if (pipe_mode) {
 		fd = 1;
 	} else {

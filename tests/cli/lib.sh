@@ -64,6 +64,15 @@ run_tool() {
 	"$@" >"$_out" 2>"$_err" || rc=$?
 }
 
+# run_piped OUT ERR CMD...: run_tool with standard output into a pipe
+# (then into OUT); rc is CMD's exit status.
+run_piped() {
+	_out=$1
+	_err=$2
+	shift 2
+	rc=$({ { "$@" 2>"$_err"; echo $? >&3; } | cat >"$_out"; } 3>&1)
+}
+
 # expect_exit WANT NAME CMD...: the exact exit status; a signal (>= 128)
 # always fails.
 expect_exit() {

@@ -75,12 +75,23 @@ else
 	skip "file: perf is not available"
 fi
 
-# Pipe mode: stdout is not a terminal.
-run_tool p.data p.err pdrecord -q -g -- "$B" $N
+# Pipe mode: stdout is a pipe (as perf record decides).
+run_piped p.data p.err pdrecord -q -g -- "$B" $N
 if [ "$rc" -eq 0 ] && [ "$(head -c 8 p.data)" = PERFILE2 ] && [ ! -e perf.data ]; then
-	ok "pipe: stdout that is not a terminal gets the pipe format"
+	ok "pipe: stdout that is a pipe gets the pipe format"
 else
 	not_ok "pipe: rc $rc" "$(head -c 300 p.err)"
+fi
+# Redirected to a file, stdout keeps the command's output; the recording
+# goes to perf.data.
+mkdir redir
+(cd redir && pdrecord -q -- sh -c 'echo hello' >log.txt 2>err.txt)
+if [ "$(cat redir/log.txt)" = hello ] && [ "$(head -c 8 redir/perf.data)" = PERFILE2 ] &&
+    [ "$(od -An -tu8 -j 48 -N 8 redir/perf.data | tr -d ' ')" != 0 ]; then
+	ok "redirected to a file: the command's output stays on stdout, the recording goes to perf.data"
+else
+	not_ok "redirected to a file" "log: $(head -c 100 redir/log.txt | od -c | head -n 2)" \
+	    "$(cat redir/err.txt)"
 fi
 quiet_perf "pipe -g" p.data
 if $have_perf; then
@@ -120,7 +131,7 @@ quiet_perf "-a" a.data
 # DWARF call graphs: perf unwinds pdrecord's register and stack copies.
 expect_exit 0 "dwarf: --call-graph dwarf" pdrecord -q --call-graph dwarf -o d.data -- "$B" $N
 quiet_perf "dwarf" d.data
-run_tool dp.data dp.err pdrecord -q --call-graph dwarf,4096 -- "$B" $N
+run_piped dp.data dp.err pdrecord -q --call-graph dwarf,4096 -- "$B" $N
 quiet_perf "dwarf, pipe" dp.data
 if $have_perf; then
 	perf script -i d.data 2>/dev/null | grep -A 2 'leaf+' | head -n 3 | tr -d '\t' >d.chain
@@ -145,7 +156,7 @@ expect_exit 2 "dwarf: a stack size above 65528 is bad usage" pdrecord --call-gra
 # zstd-compressed records.
 expect_exit 0 "-z: compressed file" pdrecord -q -z -g -o z.data -- "$B" $N
 quiet_perf "-z" z.data
-run_tool zp.data zp.err pdrecord -q --compression-level 3 -g -- "$B" $N
+run_piped zp.data zp.err pdrecord -q --compression-level 3 -g -- "$B" $N
 quiet_perf "-z, pipe" zp.data
 if $have_perf; then
 	perf report --stats -i z.data 2>/dev/null >z.stats
@@ -165,7 +176,7 @@ if [ -r /sys/kernel/tracing/events/sched/sched_switch/id ] ||
 	expect_exit 0 "tracepoint: -e sched:sched_switch" pdrecord -q -e sched:sched_switch -o tp.data \
 		-- sh -c 'sleep 0.05; sleep 0.05'
 	quiet_perf "tracepoint" tp.data
-	run_tool tpp.data tpp.err pdrecord -q -e sched:sched_switch,cpu-clock -- sh -c 'sleep 0.05; sleep 0.05'
+	run_piped tpp.data tpp.err pdrecord -q -e sched:sched_switch,cpu-clock -- sh -c 'sleep 0.05; sleep 0.05'
 	quiet_perf "tracepoint, pipe" tpp.data
 	if $have_perf; then
 		perf script -i tp.data 2>/dev/null | grep -m 1 'sched:sched_switch:' >tp.line
