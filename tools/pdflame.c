@@ -6,7 +6,10 @@
  * and reported; input without a single count gives an error SVG and exit 2,
  * as flamegraph.pl does.  See pdflame(1) and pd-formats(5).
  */
+#include <sys/stat.h>
+
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -82,6 +85,18 @@ whole(const char *opt, const char *s, uint64_t max)
 	return (unsigned)v;
 }
 
+/* Whether IN is a regular file that begins with perf.data's magic. */
+static bool
+is_perf_data(FILE *in)
+{
+	struct stat st;
+	char magic[8];
+
+	return fstat(fileno(in), &st) == 0 && S_ISREG(st.st_mode) &&
+	    pread(fileno(in), magic, sizeof(magic), 0) == (ssize_t)sizeof(magic) &&
+	    (!memcmp(magic, "PERFILE2", 8) || !memcmp(magic, "2ELIFREP", 8));
+}
+
 static int
 read_one(struct pd_flame *f, const char *file)
 {
@@ -92,6 +107,13 @@ read_one(struct pd_flame *f, const char *file)
 
 	if (!in)
 		return pd_error("cannot open '%s': %s", file, strerror(errno));
+	if (is_perf_data(in)) {
+		pd_error("'%s': perf.data, not folded stacks, at offset 0x0 (fold it with pdcollapse first)",
+		    file);
+		if (in != stdin)
+			fclose(in);
+		return -1;
+	}
 	rc = pd_flame_read(f, in);
 	if (rc == PD_E_IO)
 		pd_error("'%s': read error: %s", file, strerror(errno));
@@ -203,7 +225,9 @@ main(int argc, char **argv)
 	st = pd_flame_stats(f);
 	rc = pd_flame_write(f, stdout);
 	if (rc == PD_END) {
-		pd_error("no stack counts found in the input");
+		/* One error line: an input that failed already said why. */
+		if (status == PD_EXIT_OK)
+			pd_error("no stack counts found in the input");
 		status = PD_EXIT_TROUBLE;
 	} else if (rc < 0) {
 		pd_error("writing the SVG: %s", pd_strerror(rc));

@@ -198,6 +198,13 @@ expect_exit 2 "comments only: exit 2" pdflame "$TMP/comments.folded"
 expect_exit 2 "empty stdin: exit 2" pdflame </dev/null
 expect_exit 2 "missing file: exit 2" pdflame "$TMP/nonexistent.folded"
 grep -q "cannot open '.*nonexistent.folded'" "$TMP/err" && ok "missing file: names it" || not_ok "missing message" "$(cat "$TMP/err")"
+# perf.data where folded stacks belong: one line that says so.
+expect_exit 2 "perf.data instead of folded stacks: exit 2" pdflame "$PD_SRC/tests/data/fp.data"
+if [ "$(cat "$TMP/err")" = "pdflame: '$PD_SRC/tests/data/fp.data': perf.data, not folded stacks, at offset 0x0 (fold it with pdcollapse first)" ]; then
+	ok "perf.data instead of folded stacks: one line that names the file and says to fold it"
+else
+	not_ok "perf.data instead of folded stacks: the message" "$(cat "$TMP/err")"
+fi
 expect_exit 2 "a bad file among good ones: exit 2" pdflame "$D/simple.folded" "$TMP/nonexistent.folded"
 grep -q '<title>parse_args</title>' "$TMP/out" && ok "the good file is still drawn" || not_ok "good file drawn"
 expect_exit 2 "a directory: exit 2" pdflame "$TMP"
