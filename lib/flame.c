@@ -366,6 +366,9 @@ pd_flame_add_line(struct pd_flame *f, const char *s, size_t n)
 
 	f->lineno++;
 	f->st.lines++;
+	/* perf.data given for folded text (the caller can say so). */
+	if (f->lineno == 1 && n >= 8 && (!memcmp(s, "PERFILE2", 8) || !memcmp(s, "2ELIFREP", 8)))
+		f->st.perf_data++;
 	if (n && s[n - 1] == '\r')
 		n--;
 	for (i = 0; i < n && (is_space(s[i]) || s[i] == '\r' || s[i] == '\v' || s[i] == '\f'); i++)

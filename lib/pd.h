@@ -370,6 +370,7 @@ struct pd_flame_stats {
 	uint64_t total;			/* sum of the (second) counts */
 	uint64_t total_old;		/* sum of the first counts of a differential */
 	int diff;			/* some line had two counts */
+	uint64_t perf_data;		/* inputs whose first line begins with perf.data's magic */
 	/* Filled by pd_flame_write: */
 	uint64_t frames;		/* frames of the merged graph, the root excluded */
 	uint64_t drawn;			/* of which drawn */

@@ -6,10 +6,7 @@
  * and reported; input without a single count gives an error SVG and exit 2,
  * as flamegraph.pl does.  See pdflame(1) and pd-formats(5).
  */
-#include <sys/stat.h>
-
 #include <errno.h>
-#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -85,41 +82,27 @@ whole(const char *opt, const char *s, uint64_t max)
 	return (unsigned)v;
 }
 
-/* Whether IN is a regular file that begins with perf.data's magic. */
-static bool
-is_perf_data(FILE *in)
-{
-	struct stat st;
-	char magic[8];
-
-	return fstat(fileno(in), &st) == 0 && S_ISREG(st.st_mode) &&
-	    pread(fileno(in), magic, sizeof(magic), 0) == (ssize_t)sizeof(magic) &&
-	    (!memcmp(magic, "PERFILE2", 8) || !memcmp(magic, "2ELIFREP", 8));
-}
-
 static int
 read_one(struct pd_flame *f, const char *file)
 {
 	FILE *in = strcmp(file, "-") ? fopen(file, "r") : stdin;
 	const struct pd_flame_stats *st = pd_flame_stats(f);
-	uint64_t bad0 = st->bad;
+	uint64_t bad0 = st->bad, perf0 = st->perf_data;
 	int rc;
 
 	if (!in)
 		return pd_error("cannot open '%s': %s", file, strerror(errno));
-	if (is_perf_data(in)) {
-		pd_error("'%s': perf.data, not folded stacks, at offset 0x0 (fold it with pdcollapse first)",
-		    file);
-		if (in != stdin)
-			fclose(in);
-		return -1;
-	}
 	rc = pd_flame_read(f, in);
 	if (rc == PD_E_IO)
 		pd_error("'%s': read error: %s", file, strerror(errno));
 	else if (rc < 0)
 		pd_die("'%s': %s", file, pd_strerror(rc));
-	if (st->bad > bad0) {
+	if (rc >= 0 && st->perf_data > perf0) {
+		/* pdflame perf.data, or pdrecord | pdflame: the one line that helps. */
+		pd_error("'%s': perf.data, not folded stacks, at offset 0x0 (fold it with pdcollapse first)",
+		    file);
+		rc = -1;
+	} else if (st->bad > bad0) {
 		pd_warn("'%s': ignored %llu lines that are not 'stack count' (first: line %llu)",
 		    file, (unsigned long long)(st->bad - bad0), (unsigned long long)st->bad_line[0]);
 		if (tool_verbose)

@@ -205,6 +205,14 @@ if [ "$(cat "$TMP/err")" = "pdflame: '$PD_SRC/tests/data/fp.data': perf.data, no
 else
 	not_ok "perf.data instead of folded stacks: the message" "$(cat "$TMP/err")"
 fi
+# ... and through a pipe, as in "pdrecord | pdflame" (pdcollapse forgotten).
+cat "$PD_SRC/tests/data/pipe-fp.data" | pdflame >"$TMP/out" 2>"$TMP/err"
+rc=$?
+if [ "$rc" -eq 2 ] && [ "$(cat "$TMP/err")" = "pdflame: '-': perf.data, not folded stacks, at offset 0x0 (fold it with pdcollapse first)" ]; then
+	ok "perf.data through a pipe: exit 2, the same one line"
+else
+	not_ok "perf.data through a pipe" "exit $rc" "$(cat "$TMP/err")"
+fi
 expect_exit 2 "a bad file among good ones: exit 2" pdflame "$D/simple.folded" "$TMP/nonexistent.folded"
 grep -q '<title>parse_args</title>' "$TMP/out" && ok "the good file is still drawn" || not_ok "good file drawn"
 expect_exit 2 "a directory: exit 2" pdflame "$TMP"
