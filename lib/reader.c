@@ -166,7 +166,7 @@ reader_warn(struct pd_reader *r, uint64_t off, const char *msg)
 	pd_buf_addf(&r->warn, "'%s': %s at offset 0x%llx", r->name, msg, (unsigned long long)off);
 }
 
-static void reader_damage(struct pd_reader *r, uint64_t off, const char *fmt, ...)
+static void reader_cut(struct pd_reader *r, uint64_t off, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 const char *pd_reader_errmsg(const struct pd_reader *r) { return r->err.buf; }
@@ -753,7 +753,7 @@ read_features(struct pd_reader *r, const uint64_t bits[4])
 	if (!nr)
 		return PD_OK;
 	if (table > r->file_size || (uint64_t)nr * 16 > r->file_size - table) {
-		reader_damage(r, table, "the file ends before its feature table");
+		reader_cut(r, table, "the file ends before its feature table");
 		return PD_OK;
 	}
 	tab = malloc((size_t)nr * 16);
@@ -790,7 +790,7 @@ read_features(struct pd_reader *r, const uint64_t bits[4])
 			 * past the end (found by the truncation sweep).
 			 */
 			if (off <= r->file_size || sections_past_end(r, tab, k - 1, nr)) {
-				reader_damage(r, off <= r->file_size ? off : r->file_size,
+				reader_cut(r, off <= r->file_size ? off : r->file_size,
 				    "feature %u section runs past the end of the file (it and any after it are lost)",
 				    bit);
 				cut = true;
@@ -856,20 +856,25 @@ defer_error(struct pd_reader *r)
  * A file cut short (a data section, feature table or feature section that
  * runs past the end, a last record that is not whole): the whole records
  * before the cut are still read and delivered, and then the cut is the
- * error, so the tools print what they salvaged and exit 2.  The first
- * damage found is the one reported.
+ * error, so the tools print what they salvaged and exit 2; the first cut
+ * found is the one reported.  In a file whose recorder was killed (data
+ * size 0), which perf too reads to its end, a cut is only a warning.
  */
 static void
-reader_damage(struct pd_reader *r, uint64_t off, const char *fmt, ...)
+reader_cut(struct pd_reader *r, uint64_t off, const char *fmt, ...)
 {
 	va_list ap;
 	char msg[256];
 
-	if (r->error || r->deferred)
+	if (!r->salvage && (r->error || r->deferred))
 		return;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	if (r->salvage) {
+		reader_warn(r, off, msg);
+		return;
+	}
 	pd_reader_set_error(r, PD_E_CORRUPT, off, "%s", msg);
 	defer_error(r);
 }
@@ -1382,34 +1387,23 @@ inflate_chunk(struct pd_reader *r, const unsigned char *src, size_t n, uint64_t 
 
 /*
  * The end of the input.  A last record that is not whole, or a data section
- * that the header says goes on, is a cut: damage (reader_damage), except
- * in a file whose recorder was killed (data size 0), which perf too reads
- * to its end with a warning.
+ * that the header says goes on, is a cut (reader_cut).
  */
 static int
 stream_end(struct pd_reader *r, uint64_t off, size_t partial)
 {
-	char msg[160];
-
 	if (partial) {
 		r->stats.tail_bytes += partial;
-		snprintf(msg, sizeof(msg), "input ends inside a record (%zu byte%s of it)", partial,
+		reader_cut(r, off, "input ends inside a record (%zu byte%s of it)", partial,
 		    partial == 1 ? "" : "s");
-		if (r->salvage)
-			reader_warn(r, off, msg);
-		else
-			reader_damage(r, off, "%s", msg);
 	}
 	if (r->zlen > r->zpos) {
 		r->stats.tail_bytes += r->zlen - r->zpos;
-		if (r->salvage)
-			reader_warn(r, r->zoff, "compressed data ends inside a record");
-		else
-			reader_damage(r, r->zoff, "compressed data ends inside a record");
+		reader_cut(r, r->zoff, "compressed data ends inside a record");
 		r->zpos = r->zlen;
 	}
 	if (r->data_cut && off < r->data_cut)
-		reader_damage(r, off, "the file ends inside the data section (%llu bytes of it missing)",
+		reader_cut(r, off, "the file ends inside the data section (%llu bytes of it missing)",
 		    (unsigned long long)(r->data_cut - off));
 	return PD_END;
 }
