@@ -5,10 +5,11 @@
  * (~/.debug) or /usr/lib/debug/.build-id, and accepted only when they are
  * regular files whose build-id matches the one recorded.  libdwfl reads their
  * symbols, finding .symtab in separate debug files (debuglink, build-id) and
- * in .gnu_debugdata, falling back to .dynsym.  The table is then converted to
- * file offsets (perf's map_ip space), sorted, and cleaned of duplicates the
- * way perf does (symbols__fixup_duplicate, symbols__fixup_end), so a lookup
- * is one binary search.  Each DSO is loaded once, on its first lookup.
+ * in .gnu_debugdata, falling back to .dynsym.  The table is converted to
+ * file offsets (perf's map_ip space) and put in a tree built and searched as
+ * perf's (symbols__insert, symbols__fixup_end, symbols__fixup_duplicate, the
+ * PLT symbols, symbols__find), so that where symbols overlap an address gets
+ * perf's answer.  Each DSO is loaded once, on its first lookup.
  *
  * The kernel uses /proc/kallsyms (or --kallsyms) only when the recording's
  * kernel build-id, or else its OS release, matches the running kernel.
@@ -45,6 +46,9 @@ static void ktable_free(struct ktable *kt);
 #define MAX_ELF_SIZE	(4ull << 30)
 #define MAX_TEXT_SIZE	(256u << 20)	/* kallsyms, perf-PID.map */
 
+struct symtree;
+static void tree_free(struct symtree *t);
+
 enum dso_kind { DSO_ELF, DSO_KERNEL, DSO_MODULE, DSO_VDSO, DSO_JIT, DSO_KSYM, DSO_NONE };
 
 struct pd_dso {
@@ -55,6 +59,7 @@ struct pd_dso {
 	bool loaded;
 	struct pd_sym *syms;
 	size_t nr_syms;
+	struct symtree *tree;		/* ELF: perf's tree over syms; NULL: syms sorted */
 	Dwfl *dwfl;
 	void *user;
 	/* pd_symbolizer_binary_path's answer, checked once per build-id known */
@@ -119,8 +124,9 @@ pd_symbolizer_new(const struct pd_session_opts *o)
 		size_t n = strlen(o->symfs) * 2 + 64;
 
 		y->debuginfo_path = malloc(n);
+		/* Only under it, as perf: --symfs hides this machine's debug files. */
 		if (y->debuginfo_path)
-			snprintf(y->debuginfo_path, n, ":.debug:%s/usr/lib/debug:/usr/lib/debug", o->symfs);
+			snprintf(y->debuginfo_path, n, ":.debug:%s/usr/lib/debug", o->symfs);
 	}
 	y->cb.find_elf = dwfl_build_id_find_elf;
 	y->cb.find_debuginfo = find_debuginfo;
@@ -142,6 +148,7 @@ pd_symbolizer_free(struct pd_symbolizer *y)
 		if (d->dwfl)
 			dwfl_end(d->dwfl);
 		free(d->syms);
+		tree_free(d->tree);
 		free(d->ph);
 		free(d);
 	}
@@ -351,9 +358,15 @@ underscores(const char *s)
 	return n;
 }
 
-/* perf's choose_best_symbol: true when A is better than B. */
+/*
+ * perf's choose_best_symbol: true when A is better than B.  The names
+ * compared are AN and BN: perf compares the names it shows, so for ELF
+ * symbols the demangled ones (<usize as Display>::fmt wins over its
+ * identical-code twin <u64 as Display>::fmt, although their v0-mangled
+ * names have the same length).
+ */
 static bool
-better(const struct pd_sym *a, const struct pd_sym *b)
+better_named(const struct pd_sym *a, const char *an, const struct pd_sym *b, const char *bn)
 {
 	uint64_t la = a->end - a->start, lb = b->end - b->start;
 	size_t na, nb;
@@ -366,13 +379,19 @@ better(const struct pd_sym *a, const struct pd_sym *b)
 		return b->binding == STB_WEAK;
 	if ((a->binding == STB_GLOBAL) != (b->binding == STB_GLOBAL))
 		return a->binding == STB_GLOBAL;
-	if (underscores(a->name) != underscores(b->name))
-		return underscores(a->name) < underscores(b->name);
-	na = strlen(a->name);
-	nb = strlen(b->name);
+	if (underscores(an) != underscores(bn))
+		return underscores(an) < underscores(bn);
+	na = strlen(an);
+	nb = strlen(bn);
 	if (na != nb)
 		return na > nb;
 	return true;
+}
+
+static bool
+better(const struct pd_sym *a, const struct pd_sym *b)
+{
+	return better_named(a, a->name, b, b->name);
 }
 
 static int
@@ -454,6 +473,330 @@ table_find(struct pd_sym *syms, size_t n, uint64_t addr)
 }
 
 /* ---------------------------------------------------------------- */
+/*
+ * perf's symbol tree.  perf keeps a DSO's symbols in a red-black tree keyed
+ * by start address (equal keys to the right), inserted in symbol-table
+ * order; it erases the losers among aliases there, adds the PLT symbols
+ * after, and looks an address up by one descent that stops at the first
+ * node whose range holds it.  Where symbols overlap (a sizeless symbol
+ * stretched over the PLT, PLT entries placed where .plt.sec is not), the
+ * answer depends on the shape of that tree, so ELF tables are kept in the
+ * same kind of tree, built by the same sequence of inserts and erases
+ * (the textbook algorithms, which give the same shapes), and searched
+ * the same way.
+ */
+#define RB_NIL UINT32_MAX
+
+struct rbnode {
+	uint32_t l, r, p;
+	bool red;
+};
+
+struct symtree {
+	struct rbnode *n;
+	uint32_t root;
+};
+
+static void
+rb_set_child(struct symtree *t, uint32_t parent, uint32_t old, uint32_t new)
+{
+	if (parent == RB_NIL)
+		t->root = new;
+	else if (t->n[parent].l == old)
+		t->n[parent].l = new;
+	else
+		t->n[parent].r = new;
+	if (new != RB_NIL)
+		t->n[new].p = parent;
+}
+
+static void
+rb_rotate_left(struct symtree *t, uint32_t x)
+{
+	struct rbnode *n = t->n;
+	uint32_t y = n[x].r;
+
+	n[x].r = n[y].l;
+	if (n[y].l != RB_NIL)
+		n[n[y].l].p = x;
+	rb_set_child(t, n[x].p, x, y);
+	n[y].l = x;
+	n[x].p = y;
+}
+
+static void
+rb_rotate_right(struct symtree *t, uint32_t x)
+{
+	struct rbnode *n = t->n;
+	uint32_t y = n[x].l;
+
+	n[x].l = n[y].r;
+	if (n[y].r != RB_NIL)
+		n[n[y].r].p = x;
+	rb_set_child(t, n[x].p, x, y);
+	n[y].r = x;
+	n[x].p = y;
+}
+
+static bool
+rb_red(const struct symtree *t, uint32_t x)
+{
+	return x != RB_NIL && t->n[x].red;
+}
+
+static void
+rb_insert(struct symtree *t, const struct pd_sym *syms, uint32_t z)
+{
+	struct rbnode *n = t->n;
+	uint32_t x = t->root, y = RB_NIL;
+	bool left = false;
+
+	while (x != RB_NIL) {
+		y = x;
+		left = syms[z].start < syms[x].start;
+		x = left ? n[x].l : n[x].r;
+	}
+	n[z] = (struct rbnode){ RB_NIL, RB_NIL, y, true };
+	if (y == RB_NIL)
+		t->root = z;
+	else if (left)
+		n[y].l = z;
+	else
+		n[y].r = z;
+	while (rb_red(t, n[z].p)) {
+		uint32_t p = n[z].p, g = n[p].p, u;
+
+		if (p == n[g].l) {
+			u = n[g].r;
+			if (rb_red(t, u)) {
+				n[p].red = n[u].red = false;
+				n[g].red = true;
+				z = g;
+				continue;
+			}
+			if (z == n[p].r) {
+				z = p;
+				rb_rotate_left(t, z);
+				p = n[z].p;
+			}
+			n[p].red = false;
+			n[g].red = true;
+			rb_rotate_right(t, g);
+		} else {
+			u = n[g].l;
+			if (rb_red(t, u)) {
+				n[p].red = n[u].red = false;
+				n[g].red = true;
+				z = g;
+				continue;
+			}
+			if (z == n[p].l) {
+				z = p;
+				rb_rotate_right(t, z);
+				p = n[z].p;
+			}
+			n[p].red = false;
+			n[g].red = true;
+			rb_rotate_left(t, g);
+		}
+	}
+	n[t->root].red = false;
+}
+
+static void
+rb_erase(struct symtree *t, uint32_t z)
+{
+	struct rbnode *n = t->n;
+	uint32_t x, xp, y;
+	bool black;
+
+	if (n[z].l == RB_NIL || n[z].r == RB_NIL) {
+		x = n[z].l != RB_NIL ? n[z].l : n[z].r;
+		xp = n[z].p;
+		black = !n[z].red;
+		rb_set_child(t, xp, z, x);
+	} else {
+		/* The successor takes Z's place and colour. */
+		for (y = n[z].r; n[y].l != RB_NIL; y = n[y].l)
+			;
+		black = !n[y].red;
+		x = n[y].r;
+		if (n[y].p == z) {
+			xp = y;
+		} else {
+			xp = n[y].p;
+			rb_set_child(t, xp, y, x);
+			n[y].r = n[z].r;
+			n[n[y].r].p = y;
+		}
+		rb_set_child(t, n[z].p, z, y);
+		n[y].l = n[z].l;
+		n[n[y].l].p = y;
+		n[y].red = n[z].red;
+	}
+	if (!black)
+		return;
+	while (x != t->root && !rb_red(t, x)) {
+		uint32_t w;
+
+		if (x == n[xp].l) {
+			w = n[xp].r;
+			if (rb_red(t, w)) {
+				n[w].red = false;
+				n[xp].red = true;
+				rb_rotate_left(t, xp);
+				w = n[xp].r;
+			}
+			if (!rb_red(t, n[w].l) && !rb_red(t, n[w].r)) {
+				n[w].red = true;
+				x = xp;
+				xp = n[x].p;
+				continue;
+			}
+			if (!rb_red(t, n[w].r)) {
+				n[n[w].l].red = false;
+				n[w].red = true;
+				rb_rotate_right(t, w);
+				w = n[xp].r;
+			}
+			n[w].red = n[xp].red;
+			n[xp].red = false;
+			n[n[w].r].red = false;
+			rb_rotate_left(t, xp);
+		} else {
+			w = n[xp].l;
+			if (rb_red(t, w)) {
+				n[w].red = false;
+				n[xp].red = true;
+				rb_rotate_right(t, xp);
+				w = n[xp].l;
+			}
+			if (!rb_red(t, n[w].l) && !rb_red(t, n[w].r)) {
+				n[w].red = true;
+				x = xp;
+				xp = n[x].p;
+				continue;
+			}
+			if (!rb_red(t, n[w].l)) {
+				n[n[w].r].red = false;
+				n[w].red = true;
+				rb_rotate_left(t, w);
+				w = n[xp].l;
+			}
+			n[w].red = n[xp].red;
+			n[xp].red = false;
+			n[n[w].l].red = false;
+			rb_rotate_right(t, xp);
+		}
+		x = t->root;
+	}
+	if (x != RB_NIL)
+		n[x].red = false;
+}
+
+/* perf's symbols__find: the first node on the way down whose range holds ADDR. */
+static struct pd_sym *
+tree_find(const struct symtree *t, struct pd_sym *syms, uint64_t addr)
+{
+	uint32_t x = t->root;
+
+	while (x != RB_NIL) {
+		struct pd_sym *s = &syms[x];
+
+		if (addr < s->start)
+			x = t->n[x].l;
+		else if (addr > s->end || (addr == s->end && addr != s->start))
+			x = t->n[x].r;
+		else
+			return s;
+	}
+	return NULL;
+}
+
+static void
+tree_free(struct symtree *t)
+{
+	if (t)
+		free(t->n);
+	free(t);
+}
+
+struct ord {
+	uint64_t start;
+	uint32_t i;
+};
+
+static int
+ord_cmp(const void *pa, const void *pb)
+{
+	const struct ord *a = pa, *b = pb;
+
+	if (a->start != b->start)
+		return a->start < b->start ? -1 : 1;
+	return a->i < b->i ? -1 : a->i > b->i;
+}
+
+/*
+ * The tree of D's symbols: the first NR_REGULAR of D->syms (the symbol
+ * table, in its order) inserted, their ends fixed and their duplicates
+ * erased as perf does (symbols__fixup_end, symbols__fixup_duplicate), then
+ * the PLT symbols after them inserted.  False when out of memory.
+ */
+static bool
+tree_build(struct pd_symbolizer *y, struct symtree *t, struct pd_sym *syms, size_t nr_regular,
+    size_t nr)
+{
+	struct ord *o;
+	size_t k;
+
+	t->root = RB_NIL;
+	if (nr == 0)
+		return true;
+	if (nr >= RB_NIL || !(t->n = calloc(nr, sizeof(*t->n))))
+		return false;
+	for (size_t i = 0; i < nr_regular; i++)
+		rb_insert(t, syms, (uint32_t)i);
+	if (nr_regular) {
+		o = malloc(nr_regular * sizeof(*o));
+		if (!o)
+			return false;
+		/* In-order: by address, equal addresses in the order inserted. */
+		for (size_t i = 0; i < nr_regular; i++)
+			o[i] = (struct ord){ syms[i].start, (uint32_t)i };
+		qsort(o, nr_regular, sizeof(*o), ord_cmp);
+		for (size_t i = 0; i + 1 < nr_regular; i++) {
+			struct pd_sym *p = &syms[o[i].i];
+
+			if (p->end == p->start)
+				p->end = syms[o[i + 1].i].start;
+		}
+		{
+			struct pd_sym *l = &syms[o[nr_regular - 1].i];
+
+			if (l->end == l->start)
+				l->end = ((l->start + 4095) & ~4095ull) + 4096;
+		}
+		k = 0;
+		for (size_t i = 1; i < nr_regular; i++) {
+			struct pd_sym *cur = &syms[o[k].i], *next = &syms[o[i].i];
+
+			if (cur->start != next->start) {
+				k = i;
+			} else if (better_named(cur, pd_sym_name(y, cur), next, pd_sym_name(y, next))) {
+				rb_erase(t, o[i].i);
+			} else {
+				rb_erase(t, o[k].i);
+				k = i;
+			}
+		}
+		free(o);
+	}
+	for (size_t i = nr_regular; i < nr; i++)
+		rb_insert(t, syms, (uint32_t)i);
+	return true;
+}
+
+/* ---------------------------------------------------------------- */
 /* ELF files. */
 
 /* The GNU build-id of an ELF, or 0 bytes. */
@@ -529,10 +872,17 @@ bid_hex(const struct pd_dso *d, char *out)
 		snprintf(out + 2 * i, 3, "%02x", d->bid[i]);
 }
 
+/*
+ * The home of perf's build-id cache (~/.debug); none under --symfs, where
+ * perf looks nowhere else (so that hiding debug files hides them).
+ */
 static const char *
 home_dir(const struct pd_symbolizer *y)
 {
 	const char *h = y->o.home ? y->o.home : getenv("HOME");
+
+	if (y->o.symfs)
+		return NULL;
 
 	return h && *h ? h : NULL;
 }
@@ -603,19 +953,6 @@ find_elf(struct pd_symbolizer *y, struct pd_dso *d, char *path, size_t len)
 	return -1;
 }
 
-/* Link-time address to file offset, through the PT_LOAD that holds it. */
-static bool
-vaddr_to_off(GElf_Phdr *ph, size_t nph, uint64_t vaddr, uint64_t *off)
-{
-	for (size_t i = 0; i < nph; i++)
-		if (ph[i].p_type == PT_LOAD && vaddr >= ph[i].p_vaddr &&
-		    vaddr < ph[i].p_vaddr + ph[i].p_memsz) {
-			*off = vaddr - ph[i].p_vaddr + ph[i].p_offset;
-			return true;
-		}
-	return false;
-}
-
 static Elf_Scn *
 section_by_name(Elf *e, const char *want, GElf_Shdr *sh)
 {
@@ -646,7 +983,6 @@ add_plt(struct pd_symbolizer *y, struct pd_dso *d, Elf *e, size_t *alloc)
 {
 	GElf_Shdr rel_sh, plt_sh, dyn_sh;
 	Elf_Scn *rel = section_by_name(e, ".rela.plt", &rel_sh), *dyn;
-	size_t nr_regular = d->nr_syms;
 	Elf_Data *rdata, *sdata, *strdata;
 	uint64_t off, ent;
 	size_t n;
@@ -691,8 +1027,6 @@ add_plt(struct pd_symbolizer *y, struct pd_dso *d, Elf *e, size_t *alloc)
 			name = (const char *)strdata->d_buf + sym.st_name;
 		if (!memchr(name, '\0', strdata->d_size - (size_t)(name - (const char *)strdata->d_buf)))
 			name = "";
-		if (table_find(d->syms, nr_regular, off))
-			continue;
 		dm = y->o.no_demangle ? NULL : pd_demangle(&y->arena, name);
 		snprintf(buf, sizeof(buf), "%s@plt", dm ? dm : name);
 		if (PD_GROW(d->syms, d->nr_syms + 1, *alloc) < 0)
@@ -717,7 +1051,7 @@ load_elf_fd(struct pd_symbolizer *y, struct pd_dso *d, int fd, const char *path)
 	GElf_Phdr *ph = NULL;
 	size_t nph = 0;
 	int n;
-	size_t alloc = 0;
+	size_t alloc = 0, nr_regular;
 	void **ud;
 
 	if (!dwfl) {
@@ -756,9 +1090,9 @@ load_elf_fd(struct pd_symbolizer *y, struct pd_dso *d, int fd, const char *path)
 		int type = GELF_ST_TYPE(sym.st_info);
 		bool label = type == STT_NOTYPE && GELF_ST_VISIBILITY(sym.st_other) != STV_HIDDEN &&
 		    GELF_ST_VISIBILITY(sym.st_other) != STV_INTERNAL;
-		uint64_t off;
 		Elf_Scn *scn;
 		GElf_Shdr sh;
+		Elf *se = e;
 
 		if (!name || !*name || sym.st_shndx == SHN_UNDEF || sym.st_shndx == SHN_ABS)
 			continue;
@@ -767,25 +1101,53 @@ load_elf_fd(struct pd_symbolizer *y, struct pd_dso *d, int fd, const char *path)
 		scn = e ? elf_getscn(e, shndx) : NULL;
 		if (!scn || !gelf_getshdr(scn, &sh) || !(sh.sh_flags & SHF_ALLOC))
 			continue;
-		if (label && !(sh.sh_flags & SHF_EXECINSTR))
-			continue;
-		if (!vaddr_to_off(ph, nph, addr - mbias, &off))
-			continue;
+		/*
+		 * A debug file's sections are NOBITS, with file offsets of their
+		 * own: perf takes the binary's section of the same index, and so
+		 * converts every symbol by its section (not only those in a
+		 * PT_LOAD), and keeps a label only in a section named *text* or
+		 * *data*.  Every symbol it keeps shapes its tree, so the same
+		 * ones are kept here.
+		 */
+		if (sh.sh_type == SHT_NOBITS && e != main) {
+			scn = elf_getscn(main, shndx);
+			if (!scn || !gelf_getshdr(scn, &sh))
+				continue;
+			se = main;
+		}
+		if (label) {
+			size_t strndx;
+			const char *sn = elf_getshdrstrndx(se, &strndx) == 0 ?
+			    elf_strptr(se, strndx, sh.sh_name) : NULL;
+
+			if (!sn || (!strstr(sn, "text") && !strstr(sn, "data")))
+				continue;
+		}
 		if (PD_GROW(d->syms, d->nr_syms + 1, alloc) < 0)
 			break;
 		d->syms[d->nr_syms++] = (struct pd_sym){
-			.start = off, .end = off + sym.st_size, .name = name,
-			.binding = (uint8_t)GELF_ST_BIND(sym.st_info),
+			.start = addr - mbias - sh.sh_addr + sh.sh_offset,
+			.end = addr - mbias - sh.sh_addr + sh.sh_offset + sym.st_size,
+			.name = name, .binding = (uint8_t)GELF_ST_BIND(sym.st_info),
 		};
 	}
 	/*
 	 * perf fixes up the symbol ends (a sizeless symbol runs to the next
-	 * one) before it adds the PLT symbols, and a symbol stretched over the
-	 * PLT then wins its lookups (as _init does in small executables).
+	 * one) and erases the duplicates before it adds the PLT symbols; a
+	 * symbol stretched over the PLT (_init) then wins the lookups that
+	 * meet it first on their way down the tree.  Only a table with
+	 * symbols gets PLT symbols (perf's dso__load: a stripped executable,
+	 * whose .dynsym defines nothing, has none).
 	 */
-	finish_table(d->syms, &d->nr_syms, false);
-	add_plt(y, d, main, &alloc);
-	finish_table(d->syms, &d->nr_syms, false);
+	nr_regular = d->nr_syms;
+	if (nr_regular)
+		add_plt(y, d, main, &alloc);
+	d->tree = calloc(1, sizeof(*d->tree));
+	if (!d->tree || !tree_build(y, d->tree, d->syms, nr_regular, d->nr_syms)) {
+		tree_free(d->tree);
+		d->tree = NULL;
+		d->nr_syms = 0;		/* out of memory: no symbols, rather than wrong ones */
+	}
 	d->dwfl = dwfl;		/* names point into its tables */
 	d->mod = mod;
 	d->mbias = mbias;
@@ -1117,6 +1479,8 @@ pd_symbolizer_find(struct pd_symbolizer *y, struct pd_dso *d, uint64_t rel)
 		else if (d->kind == DSO_JIT)
 			load_jit(y, d);
 	}
+	if (d->tree)
+		return tree_find(d->tree, d->syms, rel);
 	return table_find(d->syms, d->nr_syms, rel);
 }
 
@@ -1152,7 +1516,7 @@ pd_symbolizer_src_wanted(const struct pd_symbolizer *y)
 	return y->o.inline_frames || y->o.srclines;
 }
 
-/* File offset (perf's map_ip space) to link-time address: vaddr_to_off inverted. */
+/* File offset (perf's map_ip space) to link-time address, through the PT_LOAD that holds it. */
 static bool
 off_to_vaddr(const GElf_Phdr *ph, size_t nph, uint64_t off, uint64_t *vaddr)
 {

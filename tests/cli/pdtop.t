@@ -1,6 +1,8 @@
 #!/bin/sh
 # pdtop against the real perf: recordings made here and now (C with frame
-# pointers, C++, threads with recursion, fork/exec, two events, pipe mode),
+# pointers, C++, C and C++ through the PLT and python3 with libc's debug
+# file when libc6-dbg is installed, threads with recursion, fork/exec, two
+# events, pipe mode),
 # and for each of them pdtop's top-10 rows and percentages must equal those
 # of perf report --stdio on the same file, within 0.01 points, for
 # --no-children and --children by symbol, and by dso and by comm.  perf is
@@ -216,6 +218,34 @@ if [ "$have_cxx" = 1 ] && rec cxx.data -e cpu-clock -g ./cxx 3000000; then
 	if grep -q 'shapes::' "$TMP/cxx.out"; then ok "C++: names are demangled"; else not_ok "C++: no demangled names" "$(head -n 15 "$TMP/cxx.out" | tr '\n' '|')"; fi
 else
 	skip "C++: no C++ compiler or perf cannot record it"
+fi
+# PLT-heavy code, with libc's debug file when libc6-dbg is installed (its
+# aliases and versioned names): C calling libc through a lazy .plt and
+# .plt.got, C++ std::string through .plt.sec and libstdc++'s PLT, python3.
+if $CC -O2 -g -fno-omit-frame-pointer -Wl,-z,lazy -o names "$PD_SRC/tests/data/names.c" &&
+    rec names.data -e cpu-clock -g ./names 4000000; then
+	compare names.data "C through the PLT: --no-children --sort=symbol" --no-children --sort=symbol -- --no-children --sort=symbol
+	compare names.data "C through the PLT: --children --sort=symbol" --children --sort=symbol -- --children --sort=symbol
+else
+	skip "C through the PLT: cannot build or record it"
+fi
+if $CXX -O2 -g -fno-omit-frame-pointer -fcf-protection -Wl,-z,ibtplt -o strs "$PD_SRC/tests/data/strs.cc" 2>/dev/null &&
+    rec strs.data -e cpu-clock -g ./strs 4000000; then
+	compare strs.data "C++ std::string: --no-children --sort=symbol" --no-children --sort=symbol -- --no-children --sort=symbol
+	compare strs.data "C++ std::string: --children --sort=symbol" --children --sort=symbol -- --children --sort=symbol
+else
+	skip "C++ std::string: no C++ compiler with -fcf-protection, or perf cannot record it"
+fi
+if [ -x /usr/bin/python3 ] && rec py.data -e cpu-clock -g /usr/bin/python3 -c '
+d = {}
+for i in range(600000):
+    s = "k%d" % (i % 1000)
+    d[s] = d.get(s, 0) + len(s.upper())
+'; then
+	compare py.data "python3: --no-children --sort=symbol" --no-children --sort=symbol -- --no-children --sort=symbol
+	compare py.data "python3: --children --sort=symbol" --children --sort=symbol -- --children --sort=symbol
+else
+	skip "python3: no /usr/bin/python3 or perf cannot record it"
 fi
 if rec threads.data -e cpu-clock -g ./threads; then
 	modes threads.data "threads"
