@@ -93,6 +93,8 @@ struct pd_diff {
 	unsigned runs[2];
 	int samples_unknown[2];		/* some run gave weights only */
 	int weight_period[2];		/* some run's counts are periods */
+	char event[256];		/* the runs' event, "" when unknown or mixed */
+	int nr_events;			/* pd_diff_set_event calls */
 	struct pd_buf nbuf, fbuf;	/* scratch: a normalized name, a frame */
 	struct drow *rows;
 	size_t nr_rows;
@@ -790,8 +792,15 @@ absorb_top(struct pd_diff *d, int side, struct pd_top *t, const char *name, int 
 					    name, want[k]);
 			continue;
 		}
+		/*
+		 * Folded counts are samples or periods, and pdtop leaves the other
+		 * cell empty: both are the counts here (weights_only says which).
+		 */
 		for (int k = 0; k < 5; k++) {
-			if (col[k] >= nc || (k != 2 && parse_u64(cell[col[k]], &v[k]) < 0)) {
+			int twin = k == 0 ? 1 : k == 1 ? 0 : k == 3 ? 4 : 3;
+
+			if (col[k] >= nc || col[twin] >= nc || (k != 2 && parse_u64(cell[col[k]][0] ?
+			    cell[col[k]] : cell[col[twin]], &v[k]) < 0)) {
 				rc = set_error(d, PD_E_FORMAT, "'%s': a row of pdtop's table does not parse", name);
 				break;
 			}
@@ -928,8 +937,16 @@ pd_diff_read_folded(struct pd_diff *d, int side, FILE *in, const char *name)
 		if (n && line[n - 1] == '\r')
 			n--;
 		line[n] = '\0';
-		if (lineno == 1 && !strncmp(line, "# pd-folded ", 12) && strstr(line, " weight=period"))
-			periods = 1;
+		if (lineno == 1 && line[0] == '#') {
+			struct pd_folded_meta m;
+
+			/* Without a metadata line the counts are sample counts. */
+			if (pd_folded_meta_parse(line, n, &m)) {
+				periods = m.weight == PD_WEIGHT_PERIOD;
+				if (m.event[0])
+					pd_diff_set_event(d, m.event);
+			}
+		}
 		if (strspn(line, " \t") == n || line[0] == '#')
 			continue;
 		if (memchr(line, '\0', n)) {
@@ -979,6 +996,15 @@ out:
 	pd_top_free(t);
 	pd_buf_release(&run);
 	return rc;
+}
+
+void
+pd_diff_set_event(struct pd_diff *d, const char *name)
+{
+	if (!d->nr_events++)
+		snprintf(d->event, sizeof(d->event), "%s", name);
+	else if (strncmp(d->event, name, sizeof(d->event) - 1))
+		d->event[0] = '\0';
 }
 
 void
@@ -1573,10 +1599,11 @@ write_folded(struct pd_diff *d, FILE *out, unsigned flags)
 		rc = set_error(d, PD_E_NOMEM, "out of memory");
 		goto out;
 	}
-	if (!(flags & PD_DIFF_NO_HEADER))
-		fprintf(out, "# pd-diff v1 weight=%s base_runs=%u new_runs=%u scaled=%s columns=%s "
-		    "tool=pddiff\n", ws ? "samples" : "period", d->runs[0], d->runs[1],
-		    (flags & PD_DIFF_SCALE) ? "yes" : "no", a ? "new,base" : "base,new");
+	if (flags & PD_DIFF_HEADER)
+		fprintf(out, "# pd-diff v1 weight=%s event=%s base_runs=%u new_runs=%u scaled=%s "
+		    "columns=%s tool=pddiff\n", ws ? "samples" : "period", d->event[0] ? d->event : "none",
+		    d->runs[0], d->runs[1], (flags & PD_DIFF_SCALE) ? "yes" : "no",
+		    a ? "new,base" : "base,new");
 	for (size_t i = 0; i < n; i++) {
 		const char *s = v[i]->k.s;
 		size_t len = v[i]->k.len, from = 0;

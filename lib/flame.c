@@ -378,7 +378,21 @@ pd_flame_add_line(struct pd_flame *f, const char *s, size_t n)
 		return PD_OK;
 	}
 	if (s[0] == '#') {
+		struct pd_folded_meta m;
+
 		f->st.comments++;
+		if (f->lineno == 1 && pd_folded_meta_parse(s, n, &m)) {
+			if (!f->st.metas++) {
+				f->st.meta = m;
+			} else {
+				if (m.weight != f->st.meta.weight)
+					f->st.meta.weight = m.weight == PD_WEIGHT_PERIOD ||
+					    f->st.meta.weight == PD_WEIGHT_PERIOD ? PD_WEIGHT_PERIOD :
+					    PD_WEIGHT_UNKNOWN;
+				if (strcmp(m.event, f->st.meta.event))
+					f->st.meta.event[0] = '\0';
+			}
+		}
 		return PD_OK;
 	}
 	r = tail_count(s, &n, &c2, 1);
@@ -508,6 +522,16 @@ pd_flame_read(struct pd_flame *f, FILE *in)
 			return rc;
 	}
 	return PD_OK;
+}
+
+const char *
+pd_flame_count_unit(const struct pd_flame *f)
+{
+	const struct pd_flame_stats *st = &f->st;
+
+	if (st->metas && st->meta.weight == PD_WEIGHT_PERIOD)
+		return pd_period_unit(st->meta.event);
+	return "samples";
 }
 
 /* ---------------------------------------------------------------- */

@@ -308,6 +308,42 @@ uint64_t pd_fold_samples(const struct pd_fold *f);
 uint64_t pd_fold_weight(const struct pd_fold *f);
 
 /*
+ * The metadata line of folded stacks (pd-formats(5)), which "pdcollapse
+ * --header" writes first, "# pd-folded v1 weight=period event=cycles
+ * tool=pdcollapse", and "pddiff --header" writes as "# pd-diff v1 ...".
+ * Folded streams go out without it by default, since other consumers
+ * (flamegraph.pl, difffolded.pl, inferno, speedscope, Pyroscope) warn on
+ * it or take it for a stack; readers take the counts of a stream without
+ * one as sample counts.
+ */
+enum pd_folded_weight {
+	PD_WEIGHT_UNKNOWN = 0,		/* no weight= */
+	PD_WEIGHT_SAMPLES = 1,		/* one per sample */
+	PD_WEIGHT_PERIOD = 2,		/* sums of sample periods */
+};
+
+struct pd_folded_meta {
+	int weight;			/* enum pd_folded_weight */
+	char event[256];		/* the event= value, "" when absent (cut at 255 bytes) */
+};
+
+/*
+ * Whether LINE (LEN bytes, without its newline) is such a line ("# pd-folded "
+ * or "# pd-diff "): 1 with its fields in *M, else 0 and *M cleared.
+ * Unknown keys are ignored.
+ */
+int pd_folded_meta_parse(const char *line, size_t len, struct pd_folded_meta *m);
+
+/*
+ * The unit of counts that are sums of EVENT's sample periods: "ns" for the
+ * clock events (cpu-clock and task-clock, with any :modifiers), whose
+ * periods are nanoseconds; "periods" when EVENT is NULL, "", "all" or
+ * "none" (no single event); else EVENT itself, the counting event whose
+ * occurrences the periods are ("cycles", "instructions:u").
+ */
+const char *pd_period_unit(const char *event);
+
+/*
  * Checked number parsing for options: a decimal (or 0x hex) integer in
  * [min, max].  Returns PD_OK or PD_E_USAGE.
  */
@@ -371,6 +407,14 @@ struct pd_flame_stats {
 	uint64_t total_old;		/* sum of the first counts of a differential */
 	int diff;			/* some line had two counts */
 	uint64_t perf_data;		/* inputs whose first line begins with perf.data's magic */
+	/*
+	 * Inputs whose first line is a metadata line (pd_folded_meta_parse),
+	 * and what they say: META is the first one's; where a later one
+	 * disagrees, the event is "" and the weight PD_WEIGHT_PERIOD when
+	 * either says period, else PD_WEIGHT_UNKNOWN.
+	 */
+	uint64_t metas;
+	struct pd_folded_meta meta;
 	/* Filled by pd_flame_write: */
 	uint64_t frames;		/* frames of the merged graph, the root excluded */
 	uint64_t drawn;			/* of which drawn */
@@ -395,6 +439,14 @@ int pd_flame_add_line(struct pd_flame *f, const char *line, size_t len);
 int pd_flame_read(struct pd_flame *f, FILE *in);
 
 const struct pd_flame_stats *pd_flame_stats(const struct pd_flame *f);
+
+/*
+ * What the counts read so far are, by the inputs' metadata lines: "samples"
+ * when they count samples or no input had such a line (flamegraph.pl's
+ * default), else the period's unit (pd_period_unit: "ns", "cycles", or
+ * "periods" when the inputs' events disagree).
+ */
+const char *pd_flame_count_unit(const struct pd_flame *f);
 
 /*
  * Consistent colours (flamegraph.pl --cp): read "name->rgb(r,g,b)" lines,
@@ -594,10 +646,13 @@ int pd_top_sniff(const void *buf, size_t len);
 /*
  * Read folded stacks, "comm;root;...;leaf COUNT" (pd-formats(5)): the first
  * frame is the comm, the leaf is self, every distinct frame of a stack
- * counts once for children; both the samples and the period of an entry are
- * the counts.  Only the symbol and comm keys and filters apply (PD_E_USAGE
- * otherwise); a line that does not parse is PD_E_FORMAT, with its number in
- * the message.
+ * counts once for children.  The counts are sample counts, or periods
+ * when the first line is a metadata line with weight=period
+ * (pd_folded_meta_parse); the other one is unknown, and the TSV and JSON
+ * outputs leave it empty or null (periods with opts.weight_samples are
+ * PD_E_USAGE).  Only the symbol and comm keys and
+ * filters apply (PD_E_USAGE otherwise); a line that does not parse is
+ * PD_E_FORMAT, with its number in the message.
  */
 int pd_top_read_folded(struct pd_top *t, FILE *in, const char *name);
 
@@ -612,8 +667,10 @@ struct pd_top_print {
 /*
  * One table per event with samples, sorted by the first column (children,
  * or self), then self, then the keys.  TEXT is perf report --stdio's layout;
- * TSV and JSON are fixed, versioned layouts (pdtop(1)) with the raw sample
- * counts and periods beside the percentages.  The same input and options
+ * TSV (one header row, then the rows of every event, the event in the
+ * last column) and JSON (with the totals and metadata) are fixed, versioned
+ * layouts (pdtop(1)) with the raw sample counts and periods beside the
+ * percentages.  The same input and options
  * give the same bytes.  PD_E_IO on a write error.
  */
 int pd_top_write(struct pd_top *t, FILE *out, const struct pd_top_print *p);
@@ -813,12 +870,19 @@ int pd_diff_add_top(struct pd_diff *d, int side, struct pd_top *t, const char *n
 /*
  * One run of folded stacks (pd-formats(5)): its stacks, and its symbols
  * through pd_top_read_folded.  The counts are sample counts, unless the
- * first line is a "# pd-folded" header with weight=period: then they are
- * weights and the side has no sample counts.  A two-count line counts its
+ * first line is a metadata line (pd_folded_meta_parse) with weight=period:
+ * then they are weights and the side has no sample counts.  Its event=
+ * goes to pd_diff_set_event.  A two-count line counts its
  * second count.  PD_E_FORMAT, with the line number, for a line that does
  * not parse.
  */
 int pd_diff_read_folded(struct pd_diff *d, int side, FILE *in, const char *name);
+
+/*
+ * The event a run compares (for the metadata line): kept when every run
+ * names the same one, "none" in the line otherwise.
+ */
+void pd_diff_set_event(struct pd_diff *d, const char *name);
 
 /* Record that a run of SIDE weighs periods (for messages about units). */
 void pd_diff_note_periods(struct pd_diff *d, int side);
@@ -847,12 +911,12 @@ enum pd_diff_flags {
 	PD_DIFF_SCALE = 1u << 0,	/* scale BASE to NEW's total (largest remainder) */
 	PD_DIFF_SWAP = 1u << 1,		/* "stack NEW BASE": widths from BASE */
 	PD_DIFF_NO_MARKS = 1u << 2,	/* no " [NEW]" / " [GONE]" on one-sided frames */
-	PD_DIFF_NO_HEADER = 1u << 3,	/* no "# pd-diff" line */
+	PD_DIFF_HEADER = 1u << 3,	/* FOLDED: the "# pd-diff" metadata line first */
 };
 
 /*
  * Write the comparison: FOLDED, "stack BASE NEW" lines sorted by stack
- * (FLAGS apply), with the outermost frame of a path that exists on one
+ * (FLAGS apply; no metadata line without PD_DIFF_HEADER), with the outermost frame of a path that exists on one
  * side only marked " [NEW]" or " [GONE]"; TABLE, self then inclusive rows
  * sorted by delta; JSON, schema pd-diff-v1 (pddiff(1)).  The same inputs
  * give the same bytes, in any locale.  PD_E_IO on a write error.

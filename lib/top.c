@@ -152,6 +152,7 @@ struct pd_top {
 	unsigned max_stack;
 	char *event;
 	bool event_found, folded;
+	bool folded_periods;		/* folded counts are periods (a weight=period header) */
 	struct list f_comm, f_dso, f_sym;
 	struct { uint32_t *v; size_t n; } f_pid, f_tid;
 	const char *fc_last;		/* comm filter cache: last comm pointer */
@@ -1368,20 +1369,33 @@ pd_top_read_folded(struct pd_top *t, FILE *in, const char *name)
 		if (len && line[len - 1] == '\r')
 			len--;
 		line[len] = '\0';
-		if (lineno == 1 && !strncmp(line, "# pd-folded ", 12)) {
-			const char *ev = strstr(line, " event=");
+		if (lineno == 1 && line[0] == '#') {
+			struct pd_folded_meta m;
 
-			if (ev && !t->tables[0].name) {
-				ev += 7;
-				t->tables[0].name = strndup(ev, strcspn(ev, " "));
+			/* Without a metadata line the counts are sample counts. */
+			if (pd_folded_meta_parse(line, len, &m)) {
+				t->folded_periods = m.weight == PD_WEIGHT_PERIOD;
+				if (t->folded_periods && t->o.weight_samples) {
+					rc = set_error(t, PD_E_USAGE, "'%s': the counts are periods "
+					    "(weight=period), not samples; drop --weight=samples, or "
+					    "fold without --weight=period", name);
+					break;
+				}
+				if (m.event[0] && !t->tables[0].name &&
+				    !(t->tables[0].name = strdup(m.event))) {
+					rc = set_error(t, PD_E_NOMEM, "out of memory");
+					break;
+				}
 			}
 			continue;
 		}
 		if (strspn(line, " \t") == len || line[0] == '#')
 			continue;
-		if (memchr(line, '\0', len))
-			return set_error(t, PD_E_FORMAT, "'%s': line %llu: a NUL byte in text",
+		if (memchr(line, '\0', len)) {
+			rc = set_error(t, PD_E_FORMAT, "'%s': line %llu: a NUL byte in text",
 			    name, (unsigned long long)lineno);
+			break;
+		}
 		if ((rc = folded_line(t, line, len, lineno)) < 0)
 			break;
 	}
@@ -1632,9 +1646,19 @@ write_text(struct pd_top *t, FILE *out, const struct pd_top_print *p)
 		if ((rc = rows_of(t, ev, p, &rows, &n)) < 0)
 			break;
 		totals(t, ev, &ts, &tp);
-		print_samples_unit(out, ts);
-		fprintf(out, " of event '%s'\n", nz(tb->name));
-		fprintf(out, "# Event count (approx.): %llu\n", (unsigned long long)tp);
+		/*
+		 * Folded counts are either samples or periods, never both: name
+		 * only the one they are.
+		 */
+		if (t->folded && t->folded_periods) {
+			fprintf(out, "# Event count (approx.): %llu of event '%s'\n",
+			    (unsigned long long)tp, nz(tb->name));
+		} else {
+			print_samples_unit(out, ts);
+			fprintf(out, " of event '%s'\n", nz(tb->name));
+			if (!t->folded)
+				fprintf(out, "# Event count (approx.): %llu\n", (unsigned long long)tp);
+		}
 		if (t->o.weight_samples)
 			fprintf(out, "# Weight: samples\n");
 		fprintf(out, "#\n");
@@ -1758,10 +1782,27 @@ mode_name(const struct pd_top *t)
 	return t->children ? "children" : "self";
 }
 
+/* A count: "null" in JSON or an empty TSV cell when the input does not have it. */
+static void
+count_cell(FILE *out, bool json, bool known, uint64_t v)
+{
+	if (known)
+		fprintf(out, "%llu", (unsigned long long)v);
+	else if (json)
+		fputs("null", out);
+}
+
+/*
+ * TSV: one header row, then the rows of every event, the event in the last
+ * column; the metadata (totals, weight, mode) is in the JSON.  JSON: one
+ * object with it all.  Folded counts are samples or periods, never both:
+ * the other one is null (JSON) or empty (TSV).
+ */
 static int
 write_machine(struct pd_top *t, FILE *out, const struct pd_top_print *p)
 {
 	bool json = p->format == PD_TOP_JSON;
+	bool has_smp = !(t->folded && t->folded_periods), has_per = !(t->folded && !t->folded_periods);
 	struct pd_buf b = PD_BUF_INIT;
 	bool first_ev = true;
 	int rc = PD_OK;
@@ -1775,6 +1816,13 @@ write_machine(struct pd_top *t, FILE *out, const struct pd_top_print *p)
 			fprintf(out, "%s\"%s\"", k ? "," : "", key_names[t->keys[k]]);
 		fprintf(out, "],\"lost_samples\":%llu,\"events\":[",
 		    (unsigned long long)t->stats.lost_samples);
+	} else {
+		fputs("overhead\tsamples\tperiod", out);
+		for (size_t k = 0; k < t->nr_keys; k++)
+			fprintf(out, "\t%s", key_names[t->keys[k]]);
+		if (t->children)
+			fputs("\tself\tself_samples\tself_period", out);
+		fputs("\tevent\n", out);
 	}
 	for (size_t ev = 0; ev < t->nr_tables; ev++) {
 		const struct table *tb = &t->tables[ev];
@@ -1790,32 +1838,20 @@ write_machine(struct pd_top *t, FILE *out, const struct pd_top_print *p)
 		if (json) {
 			fprintf(out, "%s\n{\"event\":", first_ev ? "" : ",");
 			json_str(out, nz(tb->name));
-			fprintf(out, ",\"samples\":%llu,\"period\":%llu,\"kept_samples\":%llu,"
-			    "\"kept_period\":%llu,\"columns\":[\"overhead\",\"samples\",\"period\"",
-			    (unsigned long long)tb->samples, (unsigned long long)tb->period,
-			    (unsigned long long)ts, (unsigned long long)tp);
+			fputs(",\"samples\":", out);
+			count_cell(out, json, has_smp, tb->samples);
+			fputs(",\"period\":", out);
+			count_cell(out, json, has_per, tb->period);
+			fputs(",\"kept_samples\":", out);
+			count_cell(out, json, has_smp, ts);
+			fputs(",\"kept_period\":", out);
+			count_cell(out, json, has_per, tp);
+			fputs(",\"columns\":[\"overhead\",\"samples\",\"period\"", out);
 			for (size_t k = 0; k < t->nr_keys; k++)
 				fprintf(out, ",\"%s\"", key_names[t->keys[k]]);
 			if (t->children)
 				fputs(",\"self\",\"self_samples\",\"self_period\"", out);
 			fputs("],\"rows\":[", out);
-		} else {
-			fprintf(out, "# pd-top v1 input=%s weight=%s mode=%s percentage=%s sort=",
-			    t->folded ? "folded" : "perf.data", t->o.weight_samples ? "samples" : "period",
-			    mode_name(t), t->o.relative ? "relative" : "absolute");
-			for (size_t k = 0; k < t->nr_keys; k++)
-				fprintf(out, "%s%s", k ? "," : "", key_names[t->keys[k]]);
-			fprintf(out, " samples=%llu period=%llu kept_samples=%llu kept_period=%llu "
-			    "lost_samples=%llu event=", (unsigned long long)tb->samples,
-			    (unsigned long long)tb->period, (unsigned long long)ts,
-			    (unsigned long long)tp, (unsigned long long)t->stats.lost_samples);
-			tsv_str(out, nz(tb->name));
-			fputs("\noverhead\tsamples\tperiod", out);
-			for (size_t k = 0; k < t->nr_keys; k++)
-				fprintf(out, "\t%s", key_names[t->keys[k]]);
-			if (t->children)
-				fputs("\tself\tself_samples\tself_period", out);
-			fputc('\n', out);
 		}
 		for (size_t i = 0; i < n; i++) {
 			const struct entry *e = rows[i].e;
@@ -1823,11 +1859,12 @@ write_machine(struct pd_top *t, FILE *out, const struct pd_top_print *p)
 			uint64_t per = t->children ? e->acc_period : e->self_period;
 
 			if (json)
-				fprintf(out, "%s\n{\"overhead\":%.2f,\"samples\":%llu,\"period\":%llu",
-				    i ? "," : "", rows[i].pct, (unsigned long long)smp, (unsigned long long)per);
+				fprintf(out, "%s\n{\"overhead\":%.2f,\"samples\":", i ? "," : "", rows[i].pct);
 			else
-				fprintf(out, "%.2f\t%llu\t%llu", rows[i].pct, (unsigned long long)smp,
-				    (unsigned long long)per);
+				fprintf(out, "%.2f\t", rows[i].pct);
+			count_cell(out, json, has_smp, smp);
+			fputs(json ? ",\"period\":" : "\t", out);
+			count_cell(out, json, has_per, per);
 			for (size_t k = 0; k < t->nr_keys; k++) {
 				pd_buf_reset(&b);
 				cell(&b, t->keys[k], e);
@@ -1842,14 +1879,20 @@ write_machine(struct pd_top *t, FILE *out, const struct pd_top_print *p)
 					tsv_str(out, b.buf);
 				}
 			}
-			if (t->children && json)
-				fprintf(out, ",\"self\":%.2f,\"self_samples\":%llu,\"self_period\":%llu",
-				    rows[i].spct, (unsigned long long)e->self_samples,
-				    (unsigned long long)e->self_period);
-			else if (t->children)
-				fprintf(out, "\t%.2f\t%llu\t%llu", rows[i].spct,
-				    (unsigned long long)e->self_samples, (unsigned long long)e->self_period);
-			fputs(json ? "}" : "\n", out);
+			if (t->children) {
+				fprintf(out, json ? ",\"self\":%.2f,\"self_samples\":" : "\t%.2f\t",
+				    rows[i].spct);
+				count_cell(out, json, has_smp, e->self_samples);
+				fputs(json ? ",\"self_period\":" : "\t", out);
+				count_cell(out, json, has_per, e->self_period);
+			}
+			if (json) {
+				fputs("}", out);
+			} else {
+				fputc('\t', out);
+				tsv_str(out, nz(tb->name));
+				fputc('\n', out);
+			}
 		}
 		if (json)
 			fputs("]}", out);

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <libiberty/demangle.h>
 
@@ -244,4 +245,62 @@ pd_demangle(struct pd_arena *a, const char *name)
 	r = pd_arena_strdup(a, d);
 	free(d);
 	return r;
+}
+
+int
+pd_folded_meta_parse(const char *line, size_t len, struct pd_folded_meta *m)
+{
+	static const char *const kinds[] = { "# pd-folded ", "# pd-diff " };
+	size_t i = 0, k;
+	int found = 0;
+
+	memset(m, 0, sizeof(*m));
+	for (k = 0; k < 2 && !found; k++) {
+		size_t kl = strlen(kinds[k]);
+
+		if (len >= kl && !memcmp(line, kinds[k], kl)) {
+			found = 1;
+			i = kl;
+		}
+	}
+	if (!found)
+		return 0;
+	while (i < len) {
+		size_t e = i, eq;
+
+		while (e < len && line[e] != ' ')
+			e++;
+		for (eq = i; eq < e && line[eq] != '='; eq++)
+			;
+		if (eq < e) {
+			const char *v = line + eq + 1;
+			size_t vl = e - eq - 1;
+
+			if (eq - i == 6 && !memcmp(line + i, "weight", 6)) {
+				if (vl == 7 && !memcmp(v, "samples", 7))
+					m->weight = PD_WEIGHT_SAMPLES;
+				else if (vl == 6 && !memcmp(v, "period", 6))
+					m->weight = PD_WEIGHT_PERIOD;
+				else
+					m->weight = PD_WEIGHT_UNKNOWN;
+			} else if (eq - i == 5 && !memcmp(line + i, "event", 5)) {
+				if (vl >= sizeof(m->event))
+					vl = sizeof(m->event) - 1;
+				memcpy(m->event, v, vl);
+				m->event[vl] = '\0';
+			}
+		}
+		i = e + 1;
+	}
+	return 1;
+}
+
+const char *
+pd_period_unit(const char *event)
+{
+	if (!event || !*event || !strcmp(event, "all") || !strcmp(event, "none"))
+		return "periods";
+	if (pd_event_name_matches("cpu-clock", event) || pd_event_name_matches("task-clock", event))
+		return "ns";
+	return event;
 }

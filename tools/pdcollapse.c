@@ -3,7 +3,10 @@
  * records) and print one folded stack per line, "comm;root;...;leaf COUNT",
  * sorted; the input flamegraph.pl, inferno and pdflame draw.  It replaces
  * "perf script | stackcollapse-perf.pl" and follows that script's naming.
- * See pdcollapse(1) and pd-formats(5).
+ * COUNT is the number of samples, or with --weight=period the sum of their
+ * periods, as that script counts.  The output is plain "stack count" lines,
+ * so that every consumer takes it; --header puts the metadata line that
+ * pdtools' readers use first.  See pdcollapse(1) and pd-formats(5).
  */
 #include <stdbool.h>
 #include <stdlib.h>
@@ -15,14 +18,14 @@
 static const char usage[] =
     "usage: pdcollapse [-hqvV] [--pid | --tid] [--kernel] [--jit] [--all] [--addrs]\n"
     "                  [--inline] [--lines] [--event name|all] [--weight period|samples]\n"
-    "                  [--no-comm]\n"
-    "                  [--no-header] [--no-demangle] [--symfs dir] [--kallsyms file]\n"
+    "                  [--no-comm] [--header | --no-header]\n"
+    "                  [--no-demangle] [--symfs dir] [--kallsyms file]\n"
     "                  [--debuginfod] [--progress]\n"
     "                  [file ...]";
 
 enum {
 	OPT_PID = 0x100, OPT_TID, OPT_KERNEL, OPT_JIT, OPT_ALL, OPT_ADDRS, OPT_EVENT,
-	OPT_WEIGHT, OPT_NO_COMM, OPT_NO_HEADER, OPT_NO_DEMANGLE, OPT_SYMFS, OPT_KALLSYMS,
+	OPT_WEIGHT, OPT_NO_COMM, OPT_HEADER, OPT_NO_HEADER, OPT_NO_DEMANGLE, OPT_SYMFS, OPT_KALLSYMS,
 	OPT_INLINE, OPT_LINES, OPT_DEBUGINFOD,
 };
 
@@ -36,9 +39,10 @@ static const struct tool_opt opts[] = {
 	{ "inline", no_argument, OPT_INLINE, NULL, "expand inlined functions into frames (DWARF)" },
 	{ "lines", no_argument, OPT_LINES, NULL, "name frames func (file:line) (DWARF)" },
 	{ "event", required_argument, OPT_EVENT, "event", "fold samples of this event, or all (default: the first)" },
-	{ "weight", required_argument, OPT_WEIGHT, "period|samples", "count sample periods (default) or samples" },
+	{ "weight", required_argument, OPT_WEIGHT, "period|samples", "count samples (default) or sum sample periods" },
 	{ "no-comm", no_argument, OPT_NO_COMM, NULL, "do not put the process name at the root" },
-	{ "no-header", no_argument, OPT_NO_HEADER, NULL, "omit the leading # metadata line" },
+	{ "header", no_argument, OPT_HEADER, NULL, "write the # pd-folded metadata line first, for pdtools" },
+	{ "no-header", no_argument, OPT_NO_HEADER, NULL, "no metadata line (the default)" },
 	{ "no-demangle", no_argument, OPT_NO_DEMANGLE, NULL, "print C++ and Rust names as mangled" },
 	{ "symfs", required_argument, OPT_SYMFS, "dir", "look for binaries and debug files under dir" },
 	{ "kallsyms", required_argument, OPT_KALLSYMS, "file", "kernel symbols from file, not /proc/kallsyms" },
@@ -191,10 +195,10 @@ int
 main(int argc, char **argv)
 {
 	struct pd_session_opts so = { 0 };
-	unsigned flags = 0;
+	unsigned flags = PD_FOLD_SAMPLES;
 	const char *event = NULL;
 	char *ev_name = NULL;
-	bool header = true, opened = false;
+	bool header = false, opened = false;
 	struct pd_fold *fold;
 	int ch, status = PD_EXIT_OK;
 	static char obuf[1 << 16];
@@ -215,10 +219,13 @@ main(int argc, char **argv)
 		case OPT_WEIGHT:
 			if (!strcmp(optarg, "samples"))
 				flags |= PD_FOLD_SAMPLES;
-			else if (strcmp(optarg, "period"))
+			else if (!strcmp(optarg, "period"))
+				flags &= ~PD_FOLD_SAMPLES;
+			else
 				tool_usage_error(usage, "--weight takes period or samples, not '%s'", optarg);
 			break;
 		case OPT_NO_COMM: flags |= PD_FOLD_NO_COMM; break;
+		case OPT_HEADER: header = true; break;
 		case OPT_NO_HEADER: header = false; break;
 		case OPT_NO_DEMANGLE: so.no_demangle = 1; break;
 		case OPT_SYMFS: so.symfs = optarg; break;
@@ -241,7 +248,10 @@ main(int argc, char **argv)
 		status |= collapse_one(isatty(0) ? "perf.data" : "-", fold, &so, event, &ev_name, &opened);
 	for (int i = 0; i < argc; i++)
 		status |= collapse_one(argv[i], fold, &so, event, &ev_name, &opened);
-	/* A comment line that flamegraph.pl and inferno do not take as a stack. */
+	/*
+	 * Only when asked: flamegraph.pl, difffolded.pl, inferno, speedscope and
+	 * Pyroscope warn on a line that is not "stack count" or take it for one.
+	 */
 	if (header && opened)
 		printf("# pd-folded v1 weight=%s event=%s tool=pdcollapse\n",
 		    (flags & PD_FOLD_SAMPLES) ? "samples" : "period",

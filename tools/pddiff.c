@@ -21,14 +21,15 @@
 static const char usage[] =
     "usage: pddiff [-hnqsvV] [--format folded|table|json] [--threshold points]\n"
     "              [--confidence percent] [--fail-on rule] [--no-gate] [--normalize file]\n"
-    "              [--event name] [--weight period|samples] [--swap] [--no-marks] [--no-header]\n"
-    "              [--no-demangle] [--symfs dir] [--kallsyms file] [--progress]\n"
+    "              [--event name] [--weight period|samples] [--swap] [--no-marks]\n"
+    "              [--header | --no-header] [--no-demangle] [--symfs dir]\n"
+    "              [--kallsyms file] [--progress]\n"
     "              base new\n"
     "       pddiff --base-runs n [options] base ... new ...";
 
 enum {
 	OPT_BASE_RUNS = 0x100, OPT_FORMAT, OPT_THRESHOLD, OPT_CONFIDENCE, OPT_FAIL_ON, OPT_NO_GATE,
-	OPT_NORMALIZE, OPT_EVENT, OPT_WEIGHT, OPT_SWAP, OPT_NO_MARKS, OPT_NO_HEADER,
+	OPT_NORMALIZE, OPT_EVENT, OPT_WEIGHT, OPT_SWAP, OPT_NO_MARKS, OPT_HEADER, OPT_NO_HEADER,
 	OPT_NO_DEMANGLE, OPT_SYMFS, OPT_KALLSYMS,
 };
 
@@ -46,7 +47,8 @@ static const struct tool_opt opts[] = {
 	{ "weight", required_argument, OPT_WEIGHT, "period|samples", "shares of periods (default) or sample counts" },
 	{ "swap", no_argument, OPT_SWAP, NULL, "write \"stack NEW BASE\": widths from BASE (draw with --negate)" },
 	{ "no-marks", no_argument, OPT_NO_MARKS, NULL, "do not mark frames found on one side only" },
-	{ "no-header", no_argument, OPT_NO_HEADER, NULL, "omit the leading # metadata line" },
+	{ "header", no_argument, OPT_HEADER, NULL, "folded: write the # pd-diff metadata line first, for pdflame" },
+	{ "no-header", no_argument, OPT_NO_HEADER, NULL, "folded: no metadata line (the default)" },
 	{ "no-demangle", no_argument, OPT_NO_DEMANGLE, NULL, "print C++ and Rust names as mangled" },
 	{ "symfs", required_argument, OPT_SYMFS, "dir", "look for binaries and debug files under dir" },
 	{ "kallsyms", required_argument, OPT_KALLSYMS, "file", "kernel symbols from file, not /proc/kallsyms" },
@@ -174,6 +176,8 @@ run_perf(struct pd_diff *d, const struct input *in, const void *buf, size_t len)
 	}
 	if (!in->weight_samples)
 		pd_diff_note_periods(d, in->side);
+	if (ru.selected >= 0)
+		pd_diff_set_event(d, pd_reader_event(ru.r, (size_t)ru.selected)->name);
 	st = pd_reader_stats(ru.r);
 	if (pd_reader_warning(ru.r)[0])
 		pd_warn("%s", pd_reader_warning(ru.r));
@@ -327,7 +331,8 @@ main(int argc, char **argv)
 			break;
 		case OPT_SWAP: flags |= PD_DIFF_SWAP; break;
 		case OPT_NO_MARKS: flags |= PD_DIFF_NO_MARKS; break;
-		case OPT_NO_HEADER: flags |= PD_DIFF_NO_HEADER; break;
+		case OPT_HEADER: flags |= PD_DIFF_HEADER; break;
+		case OPT_NO_HEADER: flags &= ~PD_DIFF_HEADER; break;
 		case OPT_NO_DEMANGLE: so.no_demangle = 1; break;
 		case OPT_SYMFS: so.symfs = optarg; break;
 		case OPT_KALLSYMS: so.kallsyms = optarg; break;
@@ -391,7 +396,7 @@ main(int argc, char **argv)
 		if (info[s].samples_unknown)
 			pd_warn("%s holds periods, not sample counts (weight=period folded stacks): no "
 			    "significance test, the gate goes by --threshold alone; give perf.data or "
-			    "pdcollapse --weight=samples output", s ? "NEW" : "BASE");
+			    "pdcollapse output without --weight=period", s ? "NEW" : "BASE");
 	if (!(flags & PD_DIFF_SCALE) && fmt == PD_DIFF_FOLDED &&
 	    (info[0].runs != info[1].runs || (!o.weight_samples && info[0].periods != info[1].periods)))
 		pd_note("BASE and NEW differ in %s; -n scales BASE to NEW's total",

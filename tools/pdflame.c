@@ -7,6 +7,7 @@
  * as flamegraph.pl does.  See pdflame(1) and pd-formats(5).
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -36,7 +37,7 @@ static const struct tool_opt opts[] = {
 	{ "minwidth", required_argument, OPT_MINWIDTH, "px", "merge narrower frames, px or N% (default 0.1)" },
 	{ "fonttype", required_argument, OPT_FONTTYPE, "font", "font family (default Verdana)" },
 	{ "fontsize", required_argument, OPT_FONTSIZE, "px", "font size (default 12)" },
-	{ "countname", required_argument, OPT_COUNTNAME, "text", "what counts are (default samples)" },
+	{ "countname", required_argument, OPT_COUNTNAME, "text", "what counts are (default: samples, or the unit a metadata line names)" },
 	{ "nametype", required_argument, OPT_NAMETYPE, "text", "what names are (default Function:)" },
 	{ "colors", required_argument, OPT_COLORS, "palette", "hot mem io wakeup java js perl red green blue aqua yellow purple orange kind" },
 	{ "bgcolors", required_argument, OPT_BGCOLORS, "color", "yellow, blue, green, grey or #rrggbb" },
@@ -136,6 +137,7 @@ main(int argc, char **argv)
 	struct pd_flame_opts o;
 	const struct pd_flame_stats *st;
 	const char *pal = NULL;
+	bool countname = false;
 	struct pd_flame *f;
 	int ch, rc, status = PD_EXIT_OK;
 	uint64_t total;
@@ -158,7 +160,7 @@ main(int argc, char **argv)
 			break;
 		case OPT_FONTTYPE: o.fonttype = optarg; break;
 		case OPT_FONTSIZE: o.fontsize = number("fontsize", optarg, 0, 1000, NULL); break;
-		case OPT_COUNTNAME: o.countname = optarg; break;
+		case OPT_COUNTNAME: o.countname = optarg; countname = true; break;
 		case OPT_NAMETYPE: o.nametype = optarg; break;
 		case OPT_COLORS:
 			if (!pd_flame_palette_ok(optarg))
@@ -206,6 +208,9 @@ main(int argc, char **argv)
 	if (pal)
 		palette(f, pal, 0);
 	st = pd_flame_stats(f);
+	/* "pdcollapse --weight=period --header": nanoseconds or cycles, not samples. */
+	if (!countname)
+		o.countname = pd_flame_count_unit(f);
 	rc = pd_flame_write(f, stdout);
 	if (rc == PD_END) {
 		/* One error line: an input that failed already said why. */

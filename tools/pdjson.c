@@ -1181,27 +1181,10 @@ run_perf(struct run *ru, const struct pd_session_opts *so, uint64_t rows)
 
 struct folded {
 	const char *name;
-	char *event;			/* from a "# pd-folded" header, or NULL */
-	char *weight;
+	/* From a metadata line ("pdcollapse --header"); without one, counts are samples. */
+	struct pd_folded_meta meta;
 	uint64_t total, lines;
 };
-
-/* The value of "key=" in a header line, up to the next space. */
-static char *
-header_value(const char *line, size_t len, const char *key)
-{
-	size_t kl = strlen(key);
-
-	for (size_t i = 0; i + kl <= len; i++)
-		if ((i == 0 || line[i - 1] == ' ') && !strncmp(line + i, key, kl)) {
-			size_t e = i + kl;
-
-			while (e < len && line[e] != ' ')
-				e++;
-			return strndup(line + i + kl, e - i - kl);
-		}
-	return NULL;
-}
 
 /*
  * Read the folded lines of BUF into the aggregate (speedscope and tree) and
@@ -1226,12 +1209,8 @@ read_folded(struct run *ru, char *buf, size_t len, struct folded *fo)
 			ll--;
 		line[ll] = '\0';
 		if (line[0] == '#') {
-			if (!strncmp(line, "# pd-folded ", 12)) {
-				free(fo->event);
-				free(fo->weight);
-				fo->event = header_value(line, ll, "event=");
-				fo->weight = header_value(line, ll, "weight=");
-			}
+			if (lineno == 1)
+				pd_folded_meta_parse(line, ll, &fo->meta);
 			continue;
 		}
 		if (strspn(line, " \t") == ll)
@@ -1276,7 +1255,7 @@ read_folded(struct run *ru, char *buf, size_t len, struct folded *fo)
 static int
 run_folded(struct run *ru, uint64_t rows)
 {
-	struct folded fo = { strcmp(ru->file, "-") ? ru->file : "<stdin>", NULL, NULL, 0, 0 };
+	struct folded fo = { .name = strcmp(ru->file, "-") ? ru->file : "<stdin>" };
 	size_t len = 0;
 	int fd = strcmp(ru->file, "-") ? open(ru->file, O_RDONLY | O_CLOEXEC | O_NOCTTY) : 0;
 	char *buf = fd < 0 ? NULL : tool_read_all(fd, &len), *copy;
@@ -1299,12 +1278,14 @@ run_folded(struct run *ru, uint64_t rows)
 	if (ru->fmt == F_TREE) {
 		write_tree(ru);
 	} else if (ru->fmt == F_SPEEDSCOPE) {
-		write_speedscope(ru, "none", fo.name);
+		/* Periods of a clock event (a metadata line says so) are nanoseconds. */
+		write_speedscope(ru, fo.meta.weight == PD_WEIGHT_PERIOD &&
+		    !strcmp(pd_period_unit(fo.meta.event), "ns") ? "nanoseconds" : "none", fo.name);
 	} else {
 		struct pd_top *tabs[2] = { ru->top_self, ru->top_children };
-		bool samples = fo.weight && !strcmp(fo.weight, "samples");
-		bool period = fo.weight && !strcmp(fo.weight, "period");
-		struct evtotal ev = { fo.event ? fo.event : "folded", fo.total, fo.total, !samples };
+		bool period = fo.meta.weight == PD_WEIGHT_PERIOD, samples = !period;
+		struct evtotal ev = { fo.meta.event[0] ? fo.meta.event : "folded", fo.total, fo.total,
+		    period };
 
 		for (int i = 0; i < 2; i++) {
 			FILE *m = fmemopen(copy, len ? len : 1, "r");
@@ -1331,7 +1312,7 @@ run_folded(struct run *ru, uint64_t rows)
 		meta_str(j, "file", fo.name);
 		meta_str(j, "format", "folded");
 		pd_json_key(j, "weight");
-		pd_json_str(j, samples ? "samples" : period ? "period" : NULL);
+		pd_json_str(j, samples ? "samples" : "period");
 		pd_json_end_object(j);
 		pd_json_key(j, "metadata");
 		pd_json_null(j);
@@ -1364,8 +1345,6 @@ run_folded(struct run *ru, uint64_t rows)
 		pd_json_newline(j);
 	}
 out:
-	free(fo.event);
-	free(fo.weight);
 	free(copy);
 	free(buf);
 	return status;

@@ -98,11 +98,11 @@ fold_check() {
 	shift 3
 	_k="fold"
 	case " $* " in *" --addrs "*) _k=addrs ;; esac
-	run_tool c.folded c.err pdcollapse "$@" --event="$_e" --weight="$_w" "$_v.data"
+	run_tool c.folded c.err pdcollapse "$@" --header --event="$_e" --weight="$_w" "$_v.data"
 	head -n 1 c.folded >c.head
 	sed 1d c.folded >c.body
 	if [ "$rc" -ne 0 ] || [ "$(cat c.head)" != "# pd-folded v1 weight=$_w event=$_e tool=pdcollapse" ]; then
-		not_ok "$_v: pdcollapse $* --event=$_e --weight=$_w: exit 0 and the header line" \
+		not_ok "$_v: pdcollapse $* --header --event=$_e --weight=$_w: exit 0 and the metadata line" \
 		    "exit $rc, header '$(cat c.head)'" "$(head -c 300 c.err)"
 		return
 	fi
@@ -118,6 +118,9 @@ for v in $VARIANTS; do
 	got=$(sed -n 's/.*: \([0-9]*\) samples read, \([0-9]*\) folded; not folded: \([0-9]*\) of other events, \([0-9]*\) with unknown event id, \([0-9]*\) undecodable; lost: \([0-9]*\) events in \([0-9]*\) LOST records, \([0-9]*\) samples (LOST_SAMPLES).*, \([0-9]*\) out of order.*/\1 \2 \3 \4 \5 \6 \7 \8 \9/p' c.err)
 	equal "$v: pdcollapse -v: samples read, folded, of other events, unknown, bad; lost events, LOST records, lost samples; out of order" \
 	    "$got" "$N $(ev_samples cycles) $((N - $(ev_samples cycles))) 0 0 $LOST_EVENTS $LOST_RECORDS $LOST_SAMPLES 0"
+	# The default: sample counts, no metadata line.
+	run_tool c.folded c.err pdcollapse --event=cycles "$v.data"
+	same "$v: pdcollapse --event=cycles: sample counts by default, and no metadata line" c.folded fold.cycles.samples
 	for e in $EVENTS; do
 		[ "$e" = cycles ] || fold_check "$v" "$e" samples
 		# Every address (DSO-relative, as perf script prints them) and period.
@@ -129,19 +132,23 @@ done
 
 # ---------------------------------------------------------------- pdtop
 # tsv_facts KIND FILE: pdtop's tsv as facts.tsv lines (KIND EVENT KEY SAMPLES
-# PERIOD), sorted; "meta" lines for the metadata of each event.
+# PERIOD), sorted; "meta" lines for the totals of each event, from the json
+# of the same options (the pdtop command line follows FILE).
 tsv_facts() {
-	awk -F'\t' -v kind="$1" '
-	/^# pd-top v1 / {
-		ev = $0; sub(/.* event=/, "", ev)
-		m = $0; sub(/ event=.*/, "", m); sub(/.* samples=/, "samples=", m)
-		print "meta\t" ev "\t" m
-		next
-	}
-	$1 == "overhead" { next }
-	kind == "sym" { print kind "\t" ev "\t" $4 "\t" $5 "\t" $2 "\t" $3; next }
-	{ print kind "\t" ev "\t" $4 "\t" $2 "\t" $3 }
-	kind == "child" { print "self\t" ev "\t" $4 "\t" $6 "\t" $7 }' "$2" | LC_ALL=C sort
+	_kind=$1
+	_tsv=$2
+	shift 2
+	"$@" --format=json >t.json 2>/dev/null
+	_lost=$(sed -n 's/.*"lost_samples":\([0-9]*\),"events".*/\1/p' t.json)
+	{
+		sed -n 's/^,*{"event":"\([^"]*\)","samples":\([0-9]*\),"period":\([0-9]*\),"kept_samples":\([0-9]*\),"kept_period":\([0-9]*\),.*/meta\t\1\tsamples=\2 period=\3 kept_samples=\4 kept_period=\5 lost_samples='"$_lost"'/p' t.json
+		awk -F'\t' -v kind="$_kind" '
+		NR == 1 { if ($1 != "overhead" || $NF != "event") print "bad header row: " $0; next }
+		{ ev = $NF }
+		kind == "sym" { print kind "\t" ev "\t" $4 "\t" $5 "\t" $2 "\t" $3; next }
+		{ print kind "\t" ev "\t" $4 "\t" $2 "\t" $3 }
+		kind == "child" { print "self\t" ev "\t" $4 "\t" $6 "\t" $7 }' "$_tsv"
+	} | LC_ALL=C sort
 }
 
 # expect_facts KIND...: the same from expect.tsv, with the metadata pdtop must print.
@@ -166,12 +173,12 @@ expect_facts sym >want.sym
 expect_facts child self >want.child
 for v in $VARIANTS; do
 	run_tool t.tsv t.err pdtop --format=tsv --no-children -s comm "$v.data"
-	tsv_facts comm t.tsv >got.comm
+	tsv_facts comm t.tsv pdtop --no-children -s comm "$v.data" >got.comm
 	same "$v: pdtop -s comm: the samples and period of each event and command, the lost samples (exit $rc)" \
 	    got.comm want.comm
 
 	run_tool t.tsv t.err pdtop --format=tsv --no-children -s dso,symbol "$v.data"
-	tsv_facts sym t.tsv >got.sym
+	tsv_facts sym t.tsv pdtop --no-children -s dso,symbol "$v.data" >got.sym
 	same "$v: pdtop -s dso,symbol: every address of the samples, in its DSO (exit $rc)" got.sym want.sym
 
 	# Children count at most perf_event_max_stack frames (pdtop(1)).
@@ -179,7 +186,7 @@ for v in $VARIANTS; do
 		skip "$v: pdtop --children: perf_event_max_stack is $MAX_STACK, under the deepest stack"
 	else
 		run_tool t.tsv t.err pdtop --format=tsv --children -s dso "$v.data"
-		tsv_facts child t.tsv >got.child
+		tsv_facts child t.tsv pdtop --children -s dso "$v.data" >got.child
 		same "$v: pdtop --children -s dso: each DSO once per sample on whose stack it is, and self (exit $rc)" \
 		    got.child want.child
 	fi
@@ -187,7 +194,7 @@ for v in $VARIANTS; do
 	# The same reading in every variant: -s dso and the text once suffice.
 	if [ "$v" = file ]; then
 		run_tool t.tsv t.err pdtop --format=tsv --no-children -s dso "$v.data"
-		tsv_facts self t.tsv >got.self
+		tsv_facts self t.tsv pdtop --no-children -s dso "$v.data" >got.self
 		same "$v: pdtop -s dso: the samples and period of each DSO (exit $rc)" got.self want.self
 
 		# The header lines of perf report --stdio.

@@ -66,7 +66,21 @@ grep -q '^app;main;old_path \[GONE\] 200 0$' "$TMP/d.folded" &&
 	ok "GONE marks a frame found in BASE only" || not_ok "GONE mark" "$(cat "$TMP/d.folded")"
 grep -q '^app;main;work;memcpy 300 300$' "$TMP/d.folded" && ! grep -q 'memcpy \[' "$TMP/d.folded" &&
 	ok "frames on both sides are not marked" || not_ok "unmarked"
-grep -q '^# pd-diff v1 .*tool=pddiff$' "$TMP/d.folded" && ok "a # metadata line first" || not_ok "header"
+grep -q '^#' "$TMP/d.folded" && not_ok "no metadata line by default" "$(head -n 1 "$TMP/d.folded")" ||
+	ok "no metadata line by default: every line is 'stack BASE NEW'"
+run_tool "$TMP/h.folded" "$TMP/err" pddiff --header --no-gate -s --normalize "$TMP/rules" "$TMP/base.folded" "$TMP/new.folded"
+if [ "$(head -n 1 "$TMP/h.folded")" = "# pd-diff v1 weight=period event=cpu-clock base_runs=1 new_runs=1 scaled=no columns=base,new tool=pddiff" ] &&
+    [ "$(sed 1d "$TMP/h.folded")" = "$(cat "$TMP/d.folded")" ]; then
+	ok "--header: the metadata line with the runs' event first, then the same stream"
+else
+	not_ok "--header" "$(head -n 2 "$TMP/h.folded" | tr '\n' '|')"
+fi
+# Without a metadata line, folded counts are sample counts: the same verdict.
+sed 1d "$TMP/base.folded" >"$TMP/bare-base.folded"
+sed 1d "$TMP/new.folded" >"$TMP/bare-new.folded"
+expect_exit 1 "folded stacks without a metadata line: compared as samples, the same verdict" \
+	pddiff -s --normalize "$TMP/rules" "$TMP/bare-base.folded" "$TMP/bare-new.folded"
+cmp -s "$TMP/out" "$TMP/d.folded" && ok "and the same stream" || not_ok "bare stream" "$(diff "$TMP/out" "$TMP/d.folded" | head -n 4 | tr '\n' '|')"
 
 expect_exit 0 "--no-gate: exit 0" pddiff --no-gate "$TMP/base.folded" "$TMP/new.folded"
 expect_exit 0 "the same profile twice: exit 0" pddiff "$TMP/base.folded" "$TMP/base.folded"
@@ -128,7 +142,7 @@ printf 's/(/x/\n' >"$TMP/badrule"
 expect_exit 2 "a bad regex rule: exit 2" pddiff --normalize "$TMP/badrule" "$TMP/base.folded" "$TMP/new.folded"
 expect_exit 1 "standard input as NEW" sh -c 'pddiff "$1" - <"$2"' sh "$TMP/base.folded" "$TMP/new.folded"
 # Merged baseline: three runs of BASE, -n.
-run_tool "$TMP/out" "$TMP/err" pddiff -n --base-runs 3 --no-gate "$TMP/base.folded" "$TMP/base.folded" \
+run_tool "$TMP/out" "$TMP/err" pddiff --header -n --base-runs 3 --no-gate "$TMP/base.folded" "$TMP/base.folded" \
 	"$TMP/base.folded" "$TMP/base.folded"
 grep -q '^app;main;work 300 300$' "$TMP/out" && grep -q 'base_runs=3 new_runs=1' "$TMP/out" &&
 	ok "--base-runs 3: a merged baseline, scaled to NEW" || not_ok "base-runs" "$(cat "$TMP/out")"
@@ -157,7 +171,7 @@ if ! rec "$TMP/base1.data" "$TMP/a" || ! rec "$TMP/base2.data" "$TMP/a" || ! rec
 	done_testing
 	exit
 fi
-nb=$(pdcollapse --weight=samples --no-header "$TMP/base1.data" 2>/dev/null | awk '{ s += $NF } END { print s + 0 }')
+nb=$(pdcollapse "$TMP/base1.data" 2>/dev/null | awk '{ s += $NF } END { print s + 0 }')
 if [ "$nb" -lt 100 ]; then
 	skip "sampling gives too few samples here ($nb)"
 	done_testing
@@ -208,11 +222,17 @@ gb=$(echo "$w" | sed 's/.* b="\([0-9]*\)".*/\1/')
 
 # Merged baseline of two runs against one new run, -n: still exit 1 for hotspot.
 expect_exit 1 "--base-runs 2 -n: hotspot still fails" pddiff -n --base-runs 2 "$TMP/base1.data" "$TMP/base2.data" "$TMP/new.data"
-# Folded input made by pdcollapse --weight=samples gives the same verdict.
-pdcollapse --weight=samples "$TMP/base1.data" >"$TMP/b1.folded" 2>/dev/null
-pdcollapse --weight=samples "$TMP/new.data" >"$TMP/n.folded" 2>/dev/null
-expect_exit 1 "folded (samples) input: the same verdict" pddiff "$TMP/b1.folded" "$TMP/n.folded"
+# Folded input made by pdcollapse (sample counts by default) gives the same verdict.
+pdcollapse "$TMP/base1.data" >"$TMP/b1.folded" 2>/dev/null
+pdcollapse "$TMP/new.data" >"$TMP/n.folded" 2>/dev/null
+expect_exit 1 "folded input (pdcollapse's default, samples): the same verdict" pddiff "$TMP/b1.folded" "$TMP/n.folded"
 grep -q 'regression: self hotspot' "$TMP/err" && ok "... naming hotspot" || not_ok "folded verdict" "$(cat "$TMP/err")"
+# Periods with the metadata line: pddiff knows they are no sample counts.
+pdcollapse --weight=period --header "$TMP/base1.data" >"$TMP/b1p.folded" 2>/dev/null
+pdcollapse --weight=period --header "$TMP/new.data" >"$TMP/n1p.folded" 2>/dev/null
+run_tool "$TMP/out" "$TMP/err" pddiff --no-gate "$TMP/b1p.folded" "$TMP/n1p.folded"
+grep -q 'BASE holds periods, not sample counts' "$TMP/err" && ok "pdcollapse --weight=period --header: no significance test on periods, said" ||
+	not_ok "period header" "$(cat "$TMP/err")"
 
 # False positives: 20 pairs of same-build runs, about 500 samples each.
 if [ "${PD_DIFF_FP_PAIRS:-20}" -gt 0 ]; then

@@ -291,4 +291,17 @@ if [ "$rc" -eq 0 ] && grep -q '1 stacks, 0 comments, 0 blank, 1 unreadable; tota
 else
 	not_ok "a first count that would wrap the first total is unreadable" "rc $rc" "$(cat "$TMP/err")"
 fi
+
+# The unit of the counts, from the first line's metadata (pd-formats(5)).
+printf '# pd-folded v1 weight=period event=cycles:u tool=pdcollapse\na;b 1000\n' >"$TMP/cyc.folded"
+printf '# pd-folded v1 weight=period event=instructions tool=pdcollapse\na;c 3000\n' >"$TMP/ins.folded"
+printf '# pd-folded v1 weight=period event=task-clock tool=pdcollapse\na;d 250000\n' >"$TMP/tc.folded"
+printf 'a;e 5\n# pd-folded v1 weight=period event=cycles tool=pdcollapse\n' >"$TMP/late.folded"
+unit_of() { pdflame "$@" 2>/dev/null | sed -n 's/.*<g id="frames" cn="\([^"]*\)".*/\1/p'; }
+got="$(unit_of "$TMP/cyc.folded")|$(unit_of "$TMP/tc.folded")|$(unit_of "$TMP/cyc.folded" "$TMP/ins.folded")|$(unit_of "$TMP/late.folded")|$(unit_of --countname=ms "$TMP/tc.folded")"
+if [ "$got" = "cycles:u|ns|periods|samples|ms" ]; then
+	ok "unit: the event of periods, ns for a clock, periods for two events, samples without a first metadata line, --countname first"
+else
+	not_ok "unit from the metadata line" "$got"
+fi
 done_testing

@@ -155,6 +155,23 @@ else
 	not_ok "folded error message" "$(cat "$TMP/err")"
 fi
 
+# Without a metadata line folded counts are samples; with weight=period, periods.
+pdcollapse -q "$PD_SRC/tests/data/fp.data" >plain.folded
+pdcollapse -q --weight=period --header "$PD_SRC/tests/data/fp.data" >period.folded
+run_tool p.summary p.err pdjson -f summary plain.folded
+got=$(py 'd["events"][0]["name"], d["events"][0]["samples"], d["events"][0]["period"], d["input"]["weight"]' p.summary)
+check "summary of pdcollapse's default output: 67 samples, no period" \
+    test "$got" = "('folded', 67, None, 'samples')"
+run_tool q.summary q.err pdjson -f summary period.folded
+got=$(py 'd["events"][0]["name"], d["events"][0]["samples"], d["events"][0]["period"], d["input"]["weight"], d["top"]["self"]["events"][0]["samples"], d["top"]["self"]["events"][0]["period"]' q.summary)
+check "summary of --weight=period --header output: the event, its period, no samples (top too)" \
+    test "$got" = "('cpu-clock:pppH', None, 33500000, 'period', None, 33500000)"
+run_tool q.ss q.err pdjson -f speedscope period.folded
+run_tool p.ss p.err pdjson -f speedscope plain.folded
+got=$(py 'd["profiles"][0]["unit"], d["profiles"][0]["endValue"]' q.ss)$(py 'd["profiles"][0]["unit"], d["profiles"][0]["endValue"]' p.ss)
+check "speedscope of folded: nanoseconds for cpu-clock periods, none for samples" \
+    test "$got" = "('nanoseconds', 33500000)('none', 67)"
+
 # Derived metrics are computed from folded input too (one event, so none apply).
 got=$(py 'd["derived_metrics"]' h.summary)
 check "no derived metric without both events" test "$got" = "{}"

@@ -117,14 +117,11 @@ perf_rows() {
 # our_rows: the same lines from pdtop's tsv output on stdin.
 our_rows() {
 	awk -F '\t' '
-	/^# pd-top v1 / { ev = $0; sub(/.* event=/, "", ev); hdr = 0; next }
-	/^#/ { next }
-	!hdr { for (i = 1; i <= NF; i++) col[$i] = i; nk = NF; hdr = 1; next }
+	NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
 	{
-		keys = ""
+		keys = ""; ev = $(col["event"])
 		for (i = 4; i <= NF; i++) {
-			if ($i == "" && 0) continue
-			if (i == col["self"] || i == col["self_samples"] || i == col["self_period"]) continue
+			if (i == col["self"] || i == col["self_samples"] || i == col["self_period"] || i == col["event"]) continue
 			keys = keys (keys == "" ? "" : "|") $i
 		}
 		self = ("self" in col) ? $(col["self"]) : $1
@@ -185,14 +182,20 @@ compare() {
 	fi
 }
 
-# The header totals: perf's "Event count" equals pdtop's period per event.
+# json_events: "event<TAB>samples<TAB>period" of each table of pdtop's json on stdin.
+json_events() {
+	python3 -c '
+import json, sys
+for e in json.load(sys.stdin)["events"]:
+    print("%s\t%s\t%s" % (e["event"], e["samples"], e["period"]))'
+}
+
+# The totals: perf's "Event count" equals pdtop's period per event.
 totals() {
 	perf report --stdio -g none -i "$1" 2>/dev/null |
 		awk '/^# Samples: / { ev = $0; sub(/^[^'\'']*'\''/, "", ev); sub(/'\''.*/, "", ev) }
 		     /^# Event count/ { print ev, $NF }' | sort >"$TMP/ref.tot"
-	pdtop --format=tsv "$1" 2>/dev/null |
-		awk '/^# pd-top v1 / { ev = $0; sub(/.* event=/, "", ev); p = $0; sub(/.* period=/, "", p); sub(/ .*/, "", p); print ev, p }' |
-		sort >"$TMP/our.tot"
+	pdtop --format=json "$1" 2>/dev/null | json_events | awk -F '\t' '{ print $1, $3 }' | sort >"$TMP/our.tot"
 	if [ -s "$TMP/ref.tot" ] && cmp -s "$TMP/ref.tot" "$TMP/our.tot"; then
 		ok "$2: event counts equal perf report's ($(tr '\n' ' ' <"$TMP/ref.tot"))"
 	else
@@ -279,10 +282,17 @@ fi
 if rec multi.data -e cpu-clock,task-clock -g ./threads; then
 	modes multi.data "two events"
 	run_tool "$TMP/one.tsv" "$TMP/e" pdtop --format=tsv --event=task-clock multi.data
-	if [ "$(grep -c '^# pd-top' "$TMP/one.tsv")" -eq 1 ] && grep -q 'event=task-clock$' "$TMP/one.tsv"; then
+	if [ "$(awk -F '\t' 'NR > 1 { print $NF }' "$TMP/one.tsv" | sort -u)" = task-clock ]; then
 		ok "two events: --event picks one table"
 	else
-		not_ok "two events: --event" "$(grep '^#' "$TMP/one.tsv" | tr '\n' '|')"
+		not_ok "two events: --event" "$(awk -F '\t' '{ print $1, $NF }' "$TMP/one.tsv" | head -n 5 | tr '\n' '|')"
+	fi
+	run_tool "$TMP/two.tsv" "$TMP/e" pdtop --format=tsv --event=all multi.data
+	if [ "$(awk -F '\t' 'NR > 1 { print $NF }' "$TMP/two.tsv" | sort -u | tr '\n' ' ')" = "cpu-clock task-clock " ] &&
+	    [ "$(grep -c '^overhead' "$TMP/two.tsv")" -eq 1 ] && [ "$(head -c 9 "$TMP/two.tsv")" = "$(printf 'overhead\t')" ]; then
+		ok "two events: one header row, then the rows of both, the event in the last column"
+	else
+		not_ok "two events: tsv" "$(awk -F '\t' '{ print $1, $NF }' "$TMP/two.tsv" | head -n 5 | tr '\n' '|')"
 	fi
 	expect_exit 2 "two events: --event with an unknown event exits 2" pdtop --event=bogus multi.data
 	grep -q "no event 'bogus' (events: cpu-clock, task-clock)" "$TMP/err" && ok "two events: and names the events" ||
@@ -317,22 +327,22 @@ fi
 
 # --- tsv and json: read back by parsers; totals add up. ---------------
 run_tool "$TMP/self.tsv" "$TMP/e" pdtop --format=tsv --no-children --sort=symbol fp.data
-if awk -F '\t' '
-	/^# pd-top v1 / { s = $0; sub(/.* samples=/, "", s); sub(/ .*/, "", s); want = s; q = $0; sub(/.* period=/, "", q); sub(/ .*/, "", q); wantp = q; next }
-	!h { if ($1 != "overhead" || $2 != "samples" || $3 != "period" || $4 != "symbol" || NF != 4) exit 1; h = 1; next }
-	{ if (NF != 4 || $2 !~ /^[0-9]+$/ || $3 !~ /^[0-9]+$/ || $1 !~ /^[0-9]+\.[0-9][0-9]$/) exit 1
+tot=$(pdtop --format=json --no-children --sort=symbol fp.data 2>/dev/null | json_events)
+if awk -F '\t' -v want="$(echo "$tot" | cut -f 2)" -v wantp="$(echo "$tot" | cut -f 3)" '
+	!h { if ($1 != "overhead" || $2 != "samples" || $3 != "period" || $4 != "symbol" || $5 != "event" || NF != 5) exit 1; h = 1; next }
+	{ if (NF != 5 || $2 !~ /^[0-9]+$/ || $3 !~ /^[0-9]+$/ || $1 !~ /^[0-9]+\.[0-9][0-9]$/) exit 1
 	  if (($1 - 100 * $3 / wantp) > 0.0051 || (100 * $3 / wantp - $1) > 0.0051) exit 1
 	  n += $2; sp += $3 }
 	END { exit !(h && n == want && sp == wantp) }' "$TMP/self.tsv"; then
-	ok "tsv: fixed header, raw integers, self samples and periods add up to the totals"
+	ok "tsv: the header row first, raw integers, self samples and periods add up to the json totals"
 else
 	not_ok "tsv layout" "$(head -n 4 "$TMP/self.tsv" | tr '\t\n' '^|')"
 fi
 run_tool "$TMP/ch.tsv" "$TMP/e" pdtop --format=tsv --children --sort=comm,dso,symbol fp.data
-if [ "$(sed -n 2p "$TMP/ch.tsv")" = "$(printf 'overhead\tsamples\tperiod\tcomm\tdso\tsymbol\tself\tself_samples\tself_period')" ]; then
-	ok "tsv: children columns follow the keys"
+if [ "$(sed -n 1p "$TMP/ch.tsv")" = "$(printf 'overhead\tsamples\tperiod\tcomm\tdso\tsymbol\tself\tself_samples\tself_period\tevent')" ]; then
+	ok "tsv: children columns follow the keys, the event last"
 else
-	not_ok "tsv children header" "$(sed -n 2p "$TMP/ch.tsv")"
+	not_ok "tsv children header" "$(sed -n 1p "$TMP/ch.tsv")"
 fi
 if command -v python3 >/dev/null; then
 	run_tool "$TMP/t.json" "$TMP/e" pdtop --format=json --children --sort=symbol,dso fp.data
@@ -383,7 +393,7 @@ unset LOCPATH
 
 # --- --weight, -n, --percent-limit. ------------------------------------
 run_tool "$TMP/w.tsv" "$TMP/e" pdtop --format=tsv --weight=samples --no-children --sort=symbol fp.data
-if awk -F '\t' '/^# pd-top/ { split($0, a, " samples="); split(a[2], b, " "); n = b[1]; next } /^overhead/ { next }
+if awk -F '\t' -v n="$(echo "$tot" | cut -f 2)" '/^overhead/ { next }
 	{ if (($1 - 100 * $2 / n) > 0.0051 || (100 * $2 / n - $1) > 0.0051) exit 1 } END { exit !n }' "$TMP/w.tsv"; then
 	ok "--weight=samples: percentages of sample counts"
 else
@@ -401,7 +411,8 @@ fi
 # --- folded input: detected by content; symbol and comm keys. ---------
 run_tool "$TMP/f.folded" "$TMP/e" pdcollapse --weight=samples fp.data
 run_tool "$TMP/fs.tsv" "$TMP/e" pdtop --format=tsv --no-children --sort=symbol "$TMP/f.folded"
-if [ "$rc" -eq 0 ] && grep -q 'input=folded' "$TMP/fs.tsv"; then ok "folded: recognised by content"; else not_ok "folded input" "rc $rc $(cat "$TMP/e")"; fi
+run_tool "$TMP/fs.json" "$TMP/e" pdtop --format=json --no-children --sort=symbol "$TMP/f.folded"
+if [ "$rc" -eq 0 ] && grep -q '"input":"folded"' "$TMP/fs.json"; then ok "folded: recognised by content"; else not_ok "folded input" "rc $rc $(cat "$TMP/e")"; fi
 # Self of each leaf and children of each frame, from the folded text itself.
 awk '!/^#/ { n = $NF; s = $0; sub(/ [0-9]+$/, "", s); k = split(s, f, ";"); leaf = f[k]; sub(/_\[[kji]\]$/, "", leaf); self[leaf] += n; tot += n
 	delete seen; for (i = 2; i <= k; i++) { x = f[i]; sub(/_\[[kji]\]$/, "", x); if (!(x in seen)) { seen[x] = 1; ch[x] += n } } }

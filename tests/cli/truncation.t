@@ -35,8 +35,8 @@
 #     but the full length; a pipe stream has no end marker, so there exit 0
 #     exactly where the cut falls between records (or after the header);
 #   - the salvaged sample count the tool reports (pdcollapse
-#     --weight=samples --event=all: the sum of the counts; pdtop --format
-#     tsv: the samples= of each table's header; pdjson -f summary: the
+#     --event=all: the sum of the counts; pdtop --format json: the
+#     samples of each event; pdjson -f summary: the
 #     samples of each event, written with exit 2 too) never decreases as
 #     the cut moves later, and at the full length equals that of the
 #     untruncated file;
@@ -74,8 +74,8 @@ mkdir nosymfs
 # opts TOOL: the options that make TOOL print a sample count cheaply.
 opts() {
 	case $1 in
-	pdcollapse) echo "--event=all --weight=samples" ;;
-	pdtop) echo "--format tsv -n 1" ;;
+	pdcollapse) echo "--event=all" ;;
+	pdtop) echo "--format json -n 1" ;;
 	pdjson) echo "-f summary -n 1" ;;
 	esac
 }
@@ -100,8 +100,9 @@ function count(t, file,   line, s, n, a, i, x) {
 				s += a[n]
 			}
 		} else if (t == "pdtop") {
-			if (line ~ /^# pd-top / && match(line, / samples=[0-9]+/))
-				s += substr(line, RSTART + 9, RLENGTH - 9)
+			# Each event object starts a line: {"event":"...","samples":N,
+			if (line ~ /^\{"event":/ && match(line, /,"samples":[0-9]+/))
+				s += substr(line, RSTART + 11, RLENGTH - 11)
 		} else {
 			i = index(line, "\"events\":[")
 			if (i) {

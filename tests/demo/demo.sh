@@ -45,12 +45,12 @@ pdrecord -q -F 999 -g -o base.data -- ./shop base "$secs" 2>rec.err ||
 
 cat <<EOF
 
-2. pdrecord -F 999 -g -- ./shop new $secs | tee new.data | pdcollapse --weight samples > new.folded
+2. pdrecord -F 999 -g -- ./shop new $secs | tee new.data | pdcollapse > new.folded
    the new version, streamed in perf's pipe format and folded on the fly:
    one line per distinct stack, "comm;root;...;leaf samples".
 EOF
 # No pipefail in sh: the recorder's status is checked through its stderr.
-pdrecord -v -F 999 -g -- ./shop new "$secs" 2>rec.err | tee new.data | pdcollapse --weight samples >new.folded ||
+pdrecord -v -F 999 -g -- ./shop new "$secs" 2>rec.err | tee new.data | pdcollapse >new.folded ||
 	fail "pdcollapse failed"
 grep -q ' samples, ' rec.err || fail "pdrecord failed: $(tail -n 1 rec.err)"
 echo "   $(grep -c . new.folded) distinct stacks, the heaviest:"

@@ -36,9 +36,13 @@
  *    attributes, and the omitted frames they count add up to omitted;
  *    drawn + omitted == frames; tt= is the total scaled to; df= and ng=
  *    say whether it is differential and negated;
+ *  - the metadata line: only the first line can be one (metas 0 or 1, a
+ *    comment), its event a C string; the count unit (pd_flame_count_unit)
+ *    is "samples" without one or for weight=samples, and else the
+ *    pd_period_unit of its event;
  *  - for inputs up to FLAME_CROSS_MAX bytes, reading the other way (lines
- *    vs. a FILE) gives the same status, stats and bytes: both paths, and
- *    determinism.
+ *    vs. a FILE) gives the same status, stats, unit and bytes: both paths,
+ *    and determinism.
  */
 /* fuzz.h's perf.data helpers are unused here: only fuzz_fail is wanted. */
 #include "fuzz.h"
@@ -201,6 +205,7 @@ struct run {
 	int rc_read, rc_write;
 	uint64_t lines_fed;
 	struct pd_flame_stats st;
+	char unit[300];			/* pd_flame_count_unit */
 	char *svg;
 	size_t svg_len;
 };
@@ -287,6 +292,7 @@ run_once(const struct input *in, int use_read, struct run *r)
 	if (fclose(mem))
 		abort();
 	r->st = *pd_flame_stats(f);
+	snprintf(r->unit, sizeof(r->unit), "%s", pd_flame_count_unit(f));
 	if (in->str[6] && r->rc_write == PD_OK) {
 		char *pbuf = NULL;
 		size_t plen = 0;
@@ -919,6 +925,17 @@ check_stats(const struct run *r)
 		fuzz_fail("total_old %llu without a differential", (unsigned long long)st->total_old);
 	if (!st->stacks && (st->total || st->total_old || st->diff))
 		fuzz_fail("counts without stacks");
+	if (st->metas > 1 || st->metas > st->comments)
+		fuzz_fail("%llu metadata lines of one input, %llu comments", (unsigned long long)st->metas,
+		    (unsigned long long)st->comments);
+	if (!memchr(st->meta.event, '\0', sizeof(st->meta.event)))
+		fuzz_fail("the metadata event is not a C string");
+	if (strcmp(r->unit, st->metas && st->meta.weight == PD_WEIGHT_PERIOD ?
+	    pd_period_unit(st->meta.event) : "samples"))
+		fuzz_fail("count unit '%s' for metas %llu weight %d event '%s'", r->unit,
+		    (unsigned long long)st->metas, st->meta.weight, st->meta.event);
+	if (!st->metas && (st->meta.weight || st->meta.event[0]))
+		fuzz_fail("metadata without a metadata line");
 }
 
 static void
@@ -995,7 +1012,9 @@ check_same(const struct run *a, const struct run *b)
 	    memcmp(x->bad_line, y->bad_line, sizeof(x->bad_line)) || x->total != y->total ||
 	    x->total_old != y->total_old || x->diff != y->diff || x->frames != y->frames ||
 	    x->drawn != y->drawn || x->omitted != y->omitted || x->omitted_elems != y->omitted_elems ||
-	    x->omitted_inline != y->omitted_inline || x->total_ignored != y->total_ignored)
+	    x->omitted_inline != y->omitted_inline || x->total_ignored != y->total_ignored ||
+	    x->metas != y->metas || x->meta.weight != y->meta.weight ||
+	    strcmp(x->meta.event, y->meta.event) || strcmp(a->unit, b->unit))
 		fuzz_fail("stats differ between reading line by line and from a FILE");
 	if (a->svg_len != b->svg_len || memcmp(a->svg, b->svg, a->svg_len))
 		fuzz_fail("SVG differs between reading line by line (%zu bytes) and from a FILE (%zu)",

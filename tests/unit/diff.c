@@ -106,7 +106,7 @@ main(void)
 	is_int(pd_diff_add_fail(d, "sym:foo>-2"), PD_E_USAGE, "--fail-on with a negative growth");
 	read_text(d, PD_DIFF_BASE, "kworker/3;ab/x_[k] 3\n");
 	read_text(d, PD_DIFF_NEW, "kworker/12;ab/x_[k] 3\n");
-	s = output(d, PD_DIFF_FOLDED, PD_DIFF_NO_HEADER);
+	s = output(d, PD_DIFF_FOLDED, 0);
 	is_str(s, "-k-w-o-r-k-e-r-/-N-;-a-b-_[k] 3 3\n", "rules in order, annotation kept, threads merged");
 	free(s);
 	pd_diff_free(d);
@@ -115,12 +115,24 @@ main(void)
 	d = pd_diff_new(&o);
 	read_text(d, PD_DIFF_BASE, "a;b 1\na;c 1\na;d;e 1\n");
 	read_text(d, PD_DIFF_NEW, "a;b 2\na;c 1\na;x;y 1\n");
-	s = output(d, PD_DIFF_FOLDED, PD_DIFF_NO_HEADER | PD_DIFF_SCALE);
+	s = output(d, PD_DIFF_FOLDED, PD_DIFF_SCALE);
 	is_str(s, "a;b 2 2\na;c 1 1\na;d [GONE];e 1 0\na;x [NEW];y 0 1\n",
 	    "-n: 3 into 4 by largest remainder; NEW and GONE on the outermost frame");
 	free(s);
-	s = output(d, PD_DIFF_FOLDED, PD_DIFF_NO_HEADER | PD_DIFF_SWAP | PD_DIFF_NO_MARKS);
+	s = output(d, PD_DIFF_FOLDED, PD_DIFF_SWAP | PD_DIFF_NO_MARKS);
 	is_str(s, "a;b 2 1\na;c 1 1\na;d;e 0 1\na;x;y 1 0\n", "--swap --no-marks");
+	free(s);
+	s = output(d, PD_DIFF_FOLDED, PD_DIFF_HEADER | PD_DIFF_NO_MARKS);
+	ok(!strncmp(s, "# pd-diff v1 weight=period event=none base_runs=1 new_runs=1 scaled=no "
+	    "columns=base,new tool=pddiff\na;b 1 2\n", 80), "--header: the metadata line first");
+	free(s);
+	pd_diff_set_event(d, "cycles");
+	s = output(d, PD_DIFF_FOLDED, PD_DIFF_HEADER);
+	ok(strstr(s, " event=cycles ") != NULL, "--header: the event of the runs");
+	free(s);
+	pd_diff_set_event(d, "instructions");
+	s = output(d, PD_DIFF_FOLDED, PD_DIFF_HEADER);
+	ok(strstr(s, " event=none ") != NULL, "--header: runs of different events: none");
 	free(s);
 	pd_diff_free(d);
 	return done_testing();

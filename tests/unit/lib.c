@@ -206,6 +206,53 @@ test_sample(void)
 	ok(!has, "trailer: a record too short for its trailer has no time");
 }
 
+/* The folded metadata line, the unit of periods, and pdflame's unit from them. */
+static void
+test_folded_meta(void)
+{
+	static const char l1[] = "# pd-folded v1 weight=period event=cpu-clock:pppH tool=pdcollapse";
+	static const char l2[] = "# pd-diff v1 weight=samples event=cycles base_runs=1 tool=pddiff";
+	struct pd_folded_meta m;
+	struct pd_flame_opts o;
+	struct pd_flame *f;
+
+	is_int(pd_folded_meta_parse(l1, strlen(l1), &m), 1, "meta: a pd-folded line");
+	is_int(m.weight, PD_WEIGHT_PERIOD, "meta: weight=period");
+	is_str(m.event, "cpu-clock:pppH", "meta: event=");
+	is_int(pd_folded_meta_parse(l2, strlen(l2), &m), 1, "meta: a pd-diff line");
+	ok(m.weight == PD_WEIGHT_SAMPLES && !strcmp(m.event, "cycles"), "meta: its weight and event");
+	/* Only LEN bytes count: the event stops at the cut. */
+	is_int(pd_folded_meta_parse(l1, 40, &m), 1, "meta: a cut line");
+	is_str(m.event, "cpu-c", "meta: read up to LEN");
+	is_int(pd_folded_meta_parse("# a comment", 11, &m), 0, "meta: another comment is not one");
+	ok(m.weight == PD_WEIGHT_UNKNOWN && !m.event[0], "meta: and leaves nothing behind");
+	is_int(pd_folded_meta_parse("# pd-folded v1 weight=bogus x=y", 31, &m), 1, "meta: unknown values");
+	is_int(m.weight, PD_WEIGHT_UNKNOWN, "meta: an unknown weight is unknown");
+
+	is_str(pd_period_unit("cpu-clock"), "ns", "unit: cpu-clock is ns");
+	is_str(pd_period_unit("task-clock:u"), "ns", "unit: task-clock:u is ns");
+	is_str(pd_period_unit("cycles:u"), "cycles:u", "unit: a counting event names itself");
+	is_str(pd_period_unit("cpu-clockx"), "cpu-clockx", "unit: only the clock events are ns");
+	is_str(pd_period_unit("all"), "periods", "unit: all events");
+	is_str(pd_period_unit(NULL), "periods", "unit: no event");
+
+	pd_flame_opts_init(&o);
+	f = pd_flame_new(&o);
+	pd_flame_add_line(f, "a;b 3", 5);
+	is_str(pd_flame_count_unit(f), "samples", "flame unit: no metadata line: samples");
+	pd_flame_free(f);
+	f = pd_flame_new(&o);
+	pd_flame_add_line(f, l1, strlen(l1));
+	pd_flame_add_line(f, "a;b 3", 5);
+	is_str(pd_flame_count_unit(f), "ns", "flame unit: cpu-clock periods: ns");
+	pd_flame_free(f);
+	f = pd_flame_new(&o);
+	pd_flame_add_line(f, "a;b 3", 5);
+	pd_flame_add_line(f, l1, strlen(l1));
+	is_str(pd_flame_count_unit(f), "samples", "flame unit: a metadata line after the first line is a comment");
+	pd_flame_free(f);
+}
+
 int
 main(void)
 {
@@ -214,5 +261,6 @@ main(void)
 	test_parse();
 	test_demangle();
 	test_sample();
+	test_folded_meta();
 	return done_testing();
 }

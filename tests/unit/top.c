@@ -52,34 +52,65 @@ test_folded(void)
 
 	s = run(stacks, &o, "symbol", NULL, PD_TOP_TSV, &rc);
 	is_int(rc, PD_OK, "folded: read and written");
-	ok(strstr(s, "mode=children") != NULL, "folded: stacks with callers default to children");
-	ok(strstr(s, "event=cpu-clock\n") != NULL, "folded: the event from the pd-folded header");
-	ok(strstr(s, "\noverhead\tsamples\tperiod\tsymbol\tself\tself_samples\tself_period\n") != NULL,
-	    "folded: tsv header");
+	ok(!strncmp(s, "overhead\tsamples\tperiod\tsymbol\tself\tself_samples\tself_period\tevent\n",
+	    strlen("overhead\tsamples\tperiod\tsymbol\tself\tself_samples\tself_period\tevent\n")),
+	    "folded: tsv starts with its header row, children columns: stacks with callers default to children");
+	ok(!strchr(s, '#'), "folded: tsv has no # line");
 	/* main is on all 10 stacks; rec on 8 (6 of them recursive, counted once). */
-	ok(strstr(s, "100.00\t10\t10\t[.] main\t0.00\t0\t0\n") != NULL, "folded: main: children 100%");
-	ok(strstr(s, "80.00\t8\t8\t[.] rec\t20.00\t2\t2\n") != NULL,
+	ok(strstr(s, "100.00\t10\t\t[.] main\t0.00\t0\t\tcpu-clock\n") != NULL,
+	    "folded: main: children 100%, the event from the metadata line, no periods in sample counts");
+	ok(strstr(s, "80.00\t8\t\t[.] rec\t20.00\t2\t\tcpu-clock\n") != NULL,
 	    "folded: a recursive frame counts once per stack");
-	ok(strstr(s, "70.00\t7\t7\t[.] leaf\t70.00\t7\t7\n") != NULL, "folded: the leaf is self");
-	ok(strstr(s, "10.00\t1\t1\t[k] other\t10.00\t1\t1\n") != NULL, "folded: _[k] is a kernel frame");
+	ok(strstr(s, "70.00\t7\t\t[.] leaf\t70.00\t7\t\tcpu-clock\n") != NULL, "folded: the leaf is self");
+	ok(strstr(s, "10.00\t1\t\t[k] other\t10.00\t1\t\tcpu-clock\n") != NULL, "folded: _[k] is a kernel frame");
 	ok(!strstr(s, "\t[.] app") && !strstr(s, "\t[.] tool"), "folded: the comm is not a frame");
 	free(s);
 
 	o.children = 0;
 	s = run(stacks, &o, "comm,symbol", NULL, PD_TOP_TSV, &rc);
-	ok(strstr(s, "\noverhead\tsamples\tperiod\tcomm\tsymbol\n60.00\t6\t6\tapp\t[.] leaf\n") != NULL,
+	ok(!strncmp(s, "overhead\tsamples\tperiod\tcomm\tsymbol\tevent\n60.00\t6\t\tapp\t[.] leaf\tcpu-clock\n",
+	    strlen("overhead\tsamples\tperiod\tcomm\tsymbol\tevent\n60.00\t6\t\tapp\t[.] leaf\tcpu-clock\n")),
 	    "folded: --no-children, sorted by overhead");
-	ok(strstr(s, "10.00\t1\t1\ttool\t[.] leaf\n") != NULL, "folded: comm splits the rows");
+	ok(strstr(s, "10.00\t1\t\ttool\t[.] leaf\tcpu-clock\n") != NULL, "folded: comm splits the rows");
 	free(s);
 
 	o.relative = 1;
 	s = run(stacks, &o, "symbol", "tool", PD_TOP_TSV, &rc);
-	ok(strstr(s, "kept_samples=1 ") && strstr(s, "100.00\t1\t1\t[.] leaf\n"),
-	    "folded: --comm with relative percentages");
+	ok(strstr(s, "100.00\t1\t\t[.] leaf\tcpu-clock\n") != NULL, "folded: --comm with relative percentages");
+	free(s);
+	s = run(stacks, &o, "symbol", "tool", PD_TOP_JSON, &rc);
+	ok(strstr(s, "\"samples\":10,\"period\":null,\"kept_samples\":1,\"kept_period\":null,") != NULL,
+	    "folded: json: the totals, kept ones by the filter, no periods in sample counts");
 	free(s);
 	o.relative = 0;
 	s = run(stacks, &o, "symbol", "tool", PD_TOP_TSV, &rc);
-	ok(strstr(s, "10.00\t1\t1\t[.] leaf\n") != NULL, "folded: --comm with absolute percentages");
+	ok(strstr(s, "10.00\t1\t\t[.] leaf\tcpu-clock\n") != NULL, "folded: --comm with absolute percentages");
+	free(s);
+
+	/* Periods (pdcollapse --weight=period --header): no sample counts. */
+	s = run("# pd-folded v1 weight=period event=cycles tool=pdcollapse\napp;main 3000\napp;f 1000\n", &o,
+	    "symbol", NULL, PD_TOP_TSV, &rc);
+	ok(strstr(s, "\n75.00\t\t3000\t[.] main\tcycles\n") != NULL, "folded periods: tsv: no sample counts");
+	free(s);
+	s = run("# pd-folded v1 weight=period event=cycles tool=pdcollapse\napp;main 3000\napp;f 1000\n", &o,
+	    "symbol", NULL, PD_TOP_TEXT, &rc);
+	ok(!strstr(s, "Samples") && strstr(s, "# Event count (approx.): 4000 of event 'cycles'\n") != NULL,
+	    "folded periods: text: the event count, no samples");
+	free(s);
+	o.weight_samples = 1;
+	s = run("# pd-folded v1 weight=period event=cycles tool=pdcollapse\napp;main 3000\n", &o, "symbol",
+	    NULL, PD_TOP_TEXT, &rc);
+	is_int(rc, PD_E_USAGE, "folded periods: percentages of samples are refused");
+	ok(strstr(s, "'unit.folded': the counts are periods") != NULL, "folded periods: and the message says why");
+	free(s);
+	o.weight_samples = 0;
+	s = run("app;main 3000\napp;f 1000\n", &o, "symbol", NULL, PD_TOP_TEXT, &rc);
+	ok(strstr(s, "# Samples: 4K of event 'folded'\n") && !strstr(s, "Event count"),
+	    "folded without a metadata line: text: samples, no event count");
+	free(s);
+	s = run("app;main 3000\napp;f 1000\n", &o, "symbol", NULL, PD_TOP_JSON, &rc);
+	ok(strstr(s, "\"samples\":4000,\"period\":null,") != NULL,
+	    "folded without a metadata line: json: sample counts");
 	free(s);
 
 	s = run(stacks, &o, "dso", NULL, PD_TOP_TSV, &rc);
@@ -110,8 +141,8 @@ test_json(void)
 	ok(!strncmp(s, head, strlen(head)), "json: the header object");
 	ok(strstr(s, "\"symbol\":\"[.] caf\xc3\xa9\\\"x\\\\\"") != NULL, "json: quotes and backslashes escaped, UTF-8 kept");
 	ok(strstr(s, "\"symbol\":\"[.] bad\\ufffd\"") != NULL, "json: a byte that is not UTF-8 is U+FFFD");
-	ok(strstr(s, "{\"overhead\":100.00,\"samples\":4,\"period\":4,\"symbol\":\"[.] main\","
-	    "\"self\":0.00,\"self_samples\":0,\"self_period\":0}") != NULL, "json: a row with its columns");
+	ok(strstr(s, "{\"overhead\":100.00,\"samples\":4,\"period\":null,\"symbol\":\"[.] main\","
+	    "\"self\":0.00,\"self_samples\":0,\"self_period\":null}") != NULL, "json: a row with its columns");
 	free(s);
 }
 
