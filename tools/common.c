@@ -648,6 +648,16 @@ peek(int fd, unsigned char *buf, size_t len)
 	return n;
 }
 
+const char *
+tool_default_input(void)
+{
+	struct stat st;
+
+	if (fstat(STDIN_FILENO, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
+		return "-";
+	return "perf.data";
+}
+
 ssize_t
 tool_peek_input(const char *file, int *keep_fd, unsigned char *buf, size_t len)
 {

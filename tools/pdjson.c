@@ -1453,8 +1453,8 @@ main(int argc, char **argv)
 			pd_die("%s", pd_top_errmsg(ru.top_self));
 	}
 
-	/* As perf report: standard input when it is not a terminal. */
-	ru.file = argc ? argv[0] : isatty(0) ? "perf.data" : "-";
+	/* As perf report: standard input when it is a pipe or a socket. */
+	ru.file = argc ? argv[0] : tool_default_input();
 	nh = tool_peek_input(ru.file, &peek_fd, head, sizeof(head));
 	if (nh > 0 && pd_top_sniff(head, (size_t)nh) == 0) {
 		if (ru.fmt == F_SAMPLES)
