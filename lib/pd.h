@@ -9,6 +9,14 @@
  * failed, with the file name and the byte offset, and warnings are counters
  * in struct pd_stats.
  *
+ * Locale: every writer (pd_top_write, pd_top_write_health, pd_fold_write,
+ * pd_flame_write, pd_diff_write, pd_diff_gate, the pd_json_* writers) gives
+ * the same bytes whatever locale the caller set with setlocale: numbers
+ * with a decimal point, names as bytes.  Numbers in rules are read the same
+ * way (pd_diff_add_fail), and name rules are regular expressions over bytes
+ * (pd_diff_add_rule).  The functions switch the calling thread to the C
+ * locale (uselocale) while they run and restore the caller's.
+ *
  * Conventions: functions return PD_OK (0) or a negative PD_E_* code;
  * iterators return PD_OK with an item, PD_END at the end, or an error.
  * pd_x_new()/pd_x_free() pair up, and pd_x_free(NULL) is a no-op.
