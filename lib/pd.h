@@ -462,6 +462,13 @@ struct pd_record_opts {
 	char **argv;
 	void (*note)(void *ctx, const char *msg);	/* fallbacks taken, or NULL */
 	void *note_ctx;
+	/*
+	 * Also note what perf says only under -v: the default event (EVENTS
+	 * NULL) falling back from cycles to cpu-clock.  Without it that
+	 * fallback is silent, as in perf record; a fallback of an event the
+	 * caller named is always noted.
+	 */
+	int verbose;
 };
 
 struct pd_record_stats {
@@ -482,8 +489,9 @@ int pd_record_event_ok(const char *name);
 
 /*
  * Open the events of O (copied; its pointers must outlive R) and map their
- * ring buffers.  Unavailable hardware events become cpu-clock and forbidden
- * kernel sampling becomes user-only, each with a note.  PD_E_USAGE when not
+ * ring buffers.  Unavailable hardware events become cpu-clock (noted for a
+ * named event; for the default one only with O->verbose) and forbidden
+ * kernel sampling becomes user-only (noted).  PD_E_USAGE when not
  * permitted at all or for bad events, PD_E_IO for other kernel refusals.
  */
 int pd_record_open(struct pd_recorder *r, const struct pd_record_opts *o);
