@@ -335,8 +335,8 @@ pd_diff_free(struct pd_diff *d)
  * "s/REGEX/REPLACEMENT/" with any delimiter that is not a backslash or a
  * letter; the delimiter is escaped with a backslash inside the parts.
  */
-int
-pd_diff_add_rule(struct pd_diff *d, const char *rule)
+static int
+add_rule_c(struct pd_diff *d, const char *rule)
 {
 	struct pd_buf part[2] = { PD_BUF_INIT, PD_BUF_INIT };
 	const char *p = rule;
@@ -403,6 +403,19 @@ pd_diff_add_rule(struct pd_diff *d, const char *rule)
 out:
 	pd_buf_release(&part[0]);
 	pd_buf_release(&part[1]);
+	return rc;
+}
+
+int
+pd_diff_add_rule(struct pd_diff *d, const char *rule)
+{
+	struct pd_cloc l;
+	int rc;
+
+	/* The rule's regex compiled in the C locale: bytes, whatever the caller's. */
+	pd_cloc_enter(&l);
+	rc = add_rule_c(d, rule);
+	pd_cloc_leave(&l);
 	return rc;
 }
 
@@ -1034,8 +1047,8 @@ parse_number(const char *s, double *v)
  * "total>+N%" (the total weight, relative) or "total>+N" (points: the same
  * number read as percent).
  */
-int
-pd_diff_add_fail(struct pd_diff *d, const char *rule)
+static int
+add_fail_c(struct pd_diff *d, const char *rule)
 {
 	struct dfail f = { 0 };
 	const char *gt = strrchr(rule, '>'), *val;
@@ -1087,6 +1100,19 @@ pd_diff_add_fail(struct pd_diff *d, const char *rule)
 	d->fails[d->nr_fails++] = f;
 	d->computed = 0;
 	return PD_OK;
+}
+
+int
+pd_diff_add_fail(struct pd_diff *d, const char *rule)
+{
+	struct pd_cloc l;
+	int rc;
+
+	/* Its number read by strtod in the C locale ("1.5", never "1,5"). */
+	pd_cloc_enter(&l);
+	rc = add_fail_c(d, rule);
+	pd_cloc_leave(&l);
+	return rc;
 }
 
 /* ---------------------------------------------------------------- */
@@ -1253,27 +1279,6 @@ pd_diff_compute(struct pd_diff *d)
 
 /* ---------------------------------------------------------------- */
 /* Output. */
-
-/* Writers format numbers in the C locale whatever the caller's is. */
-struct cloc {
-	locale_t c, old;
-};
-
-static void
-cloc_enter(struct cloc *l)
-{
-	l->c = newlocale(LC_ALL_MASK, "C", (locale_t)0);
-	l->old = l->c ? uselocale(l->c) : (locale_t)0;
-}
-
-static void
-cloc_leave(struct cloc *l)
-{
-	if (l->c) {
-		uselocale(l->old);
-		freelocale(l->c);
-	}
-}
 
 static const char *
 flags_of(const struct drow *r, char *buf, size_t len)
@@ -1645,18 +1650,18 @@ out:
 int
 pd_diff_write(struct pd_diff *d, FILE *out, enum pd_diff_format fmt, unsigned flags)
 {
-	struct cloc l;
+	struct pd_cloc l;
 	int rc;
 
 	if ((rc = pd_diff_compute(d)) < 0)
 		return rc;
-	cloc_enter(&l);
+	pd_cloc_enter(&l);
 	switch (fmt) {
 	case PD_DIFF_TABLE: rc = write_table(d, out); break;
 	case PD_DIFF_JSON: rc = write_json(d, out); break;
 	default: rc = write_folded(d, out, flags); break;
 	}
-	cloc_leave(&l);
+	pd_cloc_leave(&l);
 	if (rc == PD_OK && ferror(out))
 		rc = set_error(d, PD_E_IO, "write error");
 	return rc;
@@ -1665,12 +1670,12 @@ pd_diff_write(struct pd_diff *d, FILE *out, enum pd_diff_format fmt, unsigned fl
 int
 pd_diff_gate(struct pd_diff *d, FILE *report)
 {
-	struct cloc l;
+	struct pd_cloc l;
 	int n = 0, rc;
 
 	if ((rc = pd_diff_compute(d)) < 0)
 		return rc;
-	cloc_enter(&l);
+	pd_cloc_enter(&l);
 	for (size_t i = 0; i < d->nr_rows; i++) {
 		const struct drow *r = &d->rows[i];
 		char p[32], ratio[32];
@@ -1705,7 +1710,7 @@ pd_diff_gate(struct pd_diff *d, FILE *report)
 			fprintf(report, "regression: total weight (%s) per run %.0f -> %.0f (%+.2f%%) by --fail-on %s\n",
 			    d->o.weight_samples ? "samples" : "period", mb, mn, grow, f->text);
 	}
-	cloc_leave(&l);
+	pd_cloc_leave(&l);
 	return n;
 }
 

@@ -1531,8 +1531,8 @@ write_error(struct pd_flame *f, FILE *fp)
 	return o.err ? o.err : PD_END;
 }
 
-int
-pd_flame_write(struct pd_flame *f, FILE *fp)
+static int
+flame_write_c(struct pd_flame *f, FILE *fp)
 {
 	const struct pd_flame_opts *op = f->o;
 	struct out o = { PD_BUF_INIT, fp, 0 };
@@ -1633,5 +1633,18 @@ pd_flame_write(struct pd_flame *f, FILE *fp)
 out:
 	pd_buf_release(&o.b);
 	free(size);
+	return rc;
+}
+
+/* Numbers in the C locale, whatever the caller's. */
+int
+pd_flame_write(struct pd_flame *f, FILE *fp)
+{
+	struct pd_cloc l;
+	int rc;
+
+	pd_cloc_enter(&l);
+	rc = flame_write_c(f, fp);
+	pd_cloc_leave(&l);
 	return rc;
 }

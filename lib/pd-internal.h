@@ -7,6 +7,7 @@
 #define PD_INTERNAL_H
 
 #include <byteswap.h>
+#include <locale.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -133,6 +134,21 @@ int pd_buf_addstr(struct pd_buf *b, const char *s);
 int pd_buf_addf(struct pd_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void pd_buf_reset(struct pd_buf *b);
 void pd_buf_release(struct pd_buf *b);
+
+/*
+ * The C locale for this thread while a writer formats numbers (printf's
+ * decimal point) or a parser reads them (strtod, regcomp's character set),
+ * whatever locale the library's caller set: every public function that
+ * formats or parses a floating-point number runs between pd_cloc_enter and
+ * pd_cloc_leave (uselocale; nests).  Without memory for the locale object
+ * the caller's locale stays.
+ */
+struct pd_cloc {
+	locale_t c, old;
+};
+
+void pd_cloc_enter(struct pd_cloc *l);
+void pd_cloc_leave(struct pd_cloc *l);
 
 /* ---------------------------------------------------------------- */
 /* Arena: everything that lives as long as its owner, freed in one go. */

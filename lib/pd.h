@@ -9,6 +9,14 @@
  * failed, with the file name and the byte offset, and warnings are counters
  * in struct pd_stats.
  *
+ * Locale: every writer (pd_top_write, pd_top_write_health, pd_fold_write,
+ * pd_flame_write, pd_diff_write, pd_diff_gate, the pd_json_* writers) gives
+ * the same bytes whatever locale the caller set with setlocale: numbers
+ * with a decimal point, names as bytes.  Numbers in rules are read the same
+ * way (pd_diff_add_fail), and name rules are regular expressions over bytes
+ * (pd_diff_add_rule).  The functions switch the calling thread to the C
+ * locale (uselocale) while they run and restore the caller's.
+ *
  * Conventions: functions return PD_OK (0) or a negative PD_E_* code;
  * iterators return PD_OK with an item, PD_END at the end, or an error.
  * pd_x_new()/pd_x_free() pair up, and pd_x_free(NULL) is a no-op.
@@ -506,6 +514,13 @@ struct pd_record_opts {
 	char **argv;
 	void (*note)(void *ctx, const char *msg);	/* fallbacks taken, or NULL */
 	void *note_ctx;
+	/*
+	 * Also note what perf says only under -v: the default event (EVENTS
+	 * NULL) falling back from cycles to cpu-clock.  Without it that
+	 * fallback is silent, as in perf record; a fallback of an event the
+	 * caller named is always noted.
+	 */
+	int verbose;
 };
 
 struct pd_record_stats {
@@ -526,8 +541,9 @@ int pd_record_event_ok(const char *name);
 
 /*
  * Open the events of O (copied; its pointers must outlive R) and map their
- * ring buffers.  Unavailable hardware events become cpu-clock and forbidden
- * kernel sampling becomes user-only, each with a note.  PD_E_USAGE when not
+ * ring buffers.  Unavailable hardware events become cpu-clock (noted for a
+ * named event; for the default one only with O->verbose) and forbidden
+ * kernel sampling becomes user-only (noted).  PD_E_USAGE when not
  * permitted at all or for bad events, PD_E_IO for other kernel refusals.
  */
 int pd_record_open(struct pd_recorder *r, const struct pd_record_opts *o);

@@ -1013,6 +1013,20 @@ out:
 	return rc;
 }
 
+/*
+ * Whether the N bytes at P are text: no NUL or other control byte but tab,
+ * newline and carriage return (bytes of 0x80 and above are UTF-8 or
+ * another charset, text as well).
+ */
+static bool
+is_text(const unsigned char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((p[i] < 0x20 && p[i] != '\t' && p[i] != '\n' && p[i] != '\r') || p[i] == 0x7f)
+			return false;
+	return n > 0;
+}
+
 static int
 open_common(struct pd_reader *r)
 {
@@ -1025,9 +1039,18 @@ open_common(struct pd_reader *r)
 	k = fill(r, 16);
 	if (k < 0)
 		return pd_reader_set_error(r, PD_E_IO, 0, "read error: %s", strerror(errno));
+	/* Robustness fix: every format error names its offset, this one too. */
+	if (k == 0 && r->regular)
+		return pd_reader_set_error(r, PD_E_FORMAT, 0, "empty file, 0 bytes (left by a "
+		    "recorder that failed? record again)");
 	if (k == 0)
-		/* Robustness fix: every format error names its offset, this one too. */
 		return pd_reader_set_error(r, PD_E_FORMAT, 0, "empty input");
+	/* Folded stacks or other text: say so, and where they go. */
+	if (memcmp(r->ibuf + r->ipos, "PERFILE2", (size_t)k < 8 ? (size_t)k : 8) &&
+	    memcmp(r->ibuf + r->ipos, "2ELIFREP", (size_t)k < 8 ? (size_t)k : 8) &&
+	    is_text(r->ibuf + r->ipos, r->ilen - r->ipos))
+		return pd_reader_set_error(r, PD_E_FORMAT, 0, "text, not perf.data (folded stacks go "
+		    "to pdflame, pdtop, pdjson or pddiff as they are)");
 	if (k < 16)
 		return pd_reader_set_error(r, PD_E_FORMAT, 0, "too short for a perf.data header (%zd bytes)", k);
 	memcpy(&magic, r->ibuf + r->ipos, 8);
@@ -1111,8 +1134,13 @@ open_dir(struct pd_reader *r, const char *path)
 	snprintf(sub, sizeof(sub), "%s/data", path);
 	close(r->fd);
 	r->fd = open(sub, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (r->fd < 0 && errno == ENOENT)
+		return pd_reader_set_error(r, PD_E_USAGE, UINT64_MAX, "a directory, but not one of "
+		    "'perf record --threads' (it has no 'data' file); give a perf.data file or such a "
+		    "directory");
 	if (r->fd < 0)
-		return pd_reader_set_error(r, PD_E_IO, UINT64_MAX, "cannot open '%s': %s", sub, strerror(errno));
+		return pd_reader_set_error(r, PD_E_IO, UINT64_MAX, "cannot open '%s' (the header of a "
+		    "'perf record --threads' directory): %s", sub, strerror(errno));
 	if (fstat(r->fd, &st) < 0 || !S_ISREG(st.st_mode))
 		return pd_reader_set_error(r, PD_E_FORMAT, UINT64_MAX, "'%s' is not a regular file", sub);
 	r->regular = true;

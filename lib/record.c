@@ -504,6 +504,35 @@ paranoid(void)
 	return (int)strtol(buf, NULL, 10);
 }
 
+/*
+ * The -p process that thread TID belongs to, and its owner in *UID, when
+ * that owner is another user than ours (and we are not root): then
+ * perf_event_open's EACCES comes from the ptrace check on another user's
+ * process, not from perf_event_paranoid.  0 otherwise.
+ */
+static int32_t
+other_users_pid(const struct pd_recorder *r, int32_t tid, uid_t *uid)
+{
+	char path[64];
+	struct stat st;
+	int32_t pid = tid;
+
+	if (geteuid() == 0)
+		return 0;
+	for (size_t i = 0; i < r->o.nr_pids; i++) {
+		snprintf(path, sizeof(path), "/proc/%d/task/%d", (int)r->o.pids[i], (int)tid);
+		if (stat(path, &st) == 0) {
+			pid = r->o.pids[i];
+			break;
+		}
+	}
+	snprintf(path, sizeof(path), "/proc/%d", (int)pid);
+	if (stat(path, &st) < 0 || st.st_uid == geteuid())
+		return 0;
+	*uid = st.st_uid;
+	return pid;
+}
+
 /* The length of the kernel's code from /proc/iomem ("Kernel code" is _text to _etext), or 0. */
 static uint64_t
 iomem_kernel_code(void)
@@ -690,11 +719,32 @@ open_event(struct pd_recorder *r, size_t ev, const int32_t *tids, size_t nr_tids
 			e->attr.type = TYPE_SOFTWARE;
 			e->attr.config = SW_CPU_CLOCK;
 			snprintf(e->name, sizeof(e->name), "cpu-clock%s", excl ? ":u" : "");
-			rec_note(r, "event '%s' is not supported here (%s); using '%s' instead",
-			    old, strerror(err), e->name);
+			/*
+			 * ENOENT, EOPNOTSUPP, ENODEV: no such hardware counter (a
+			 * VM has none); strerror's "No such file or directory"
+			 * would mislead.  The default event falls back silently,
+			 * as perf record's (which says so only under -v).
+			 */
+			if (r->o.events || r->o.verbose)
+				rec_note(r, "event '%s' needs a hardware counter that this machine (or VM) "
+				    "does not offer; sampling '%s' instead", old, e->name);
 			forced_hw = false;
 			i--;
 			continue;
+		}
+		/*
+		 * Another user's process: the kernel's ptrace check refuses it
+		 * whatever perf_event_paranoid (up to 2) allows.
+		 */
+		if ((err == EACCES || err == EPERM) && r->o.nr_pids && !forced_perm && paranoid() <= 2) {
+			uid_t uid = 0;
+			int32_t other = other_users_pid(r, pid, &uid);
+
+			if (other)
+				return rec_error(r, PD_E_USAGE, "cannot attach to pid %d: it belongs to another "
+				    "user (uid %u), and only its owner or root may profile it (%s); run "
+				    "pdrecord as that user, or as root", (int)other, (unsigned)uid,
+				    strerror(err));
 		}
 		if (none_yet && (err == EACCES || err == EPERM) && !forced_perm &&
 		    !e->tracepoint && !(e->attr.flags & F_EXCL_KERNEL)) {

@@ -20,7 +20,6 @@
  * module, whose DWARF is looked for only when the first view is asked for:
  * in the ELF itself, perf's cache, then by build-id and debuglink.
  */
-#include <ctype.h>
 #include <elf.h>
 #include <fcntl.h>
 #include <gelf.h>
@@ -1378,6 +1377,7 @@ read_kallsyms(const char *path)
 		return kt;
 	for (line = strtok_r(kt->text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char *end, type, *name, *mod;
+		bool lower;
 		unsigned long long addr = 0;
 
 		for (end = line; ; end++) {
@@ -1393,7 +1393,9 @@ read_kallsyms(const char *path)
 		}
 		if (end == line || end[0] != ' ' || !end[1] || end[2] != ' ')
 			continue;
-		type = (char)toupper((unsigned char)end[1]);
+		/* ASCII case, not the locale's (tr_TR maps 'i' to a dotted capital). */
+		lower = end[1] >= 'a' && end[1] <= 'z';
+		type = lower ? (char)(end[1] - 'a' + 'A') : end[1];
 		name = end + 3;
 		mod = strchr(name, '\t');
 		if (mod)
@@ -1410,7 +1412,7 @@ read_kallsyms(const char *path)
 			break;
 		kt->syms[kt->nr++] = (struct pd_sym){
 			.start = addr, .end = addr, .name = name,
-			.binding = type == 'W' ? STB_WEAK : islower((unsigned char)end[1]) ? STB_LOCAL : STB_GLOBAL,
+			.binding = type == 'W' ? STB_WEAK : lower ? STB_LOCAL : STB_GLOBAL,
 			.user = mod ? (void *)1 : NULL,
 		};
 	}

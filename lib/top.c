@@ -1905,8 +1905,8 @@ write_machine(struct pd_top *t, FILE *out, const struct pd_top_print *p)
 	return rc;
 }
 
-int
-pd_top_write(struct pd_top *t, FILE *out, const struct pd_top_print *p)
+static int
+top_write_c(struct pd_top *t, FILE *out, const struct pd_top_print *p)
 {
 	int rc;
 
@@ -1918,6 +1918,19 @@ pd_top_write(struct pd_top *t, FILE *out, const struct pd_top_print *p)
 		rc = write_machine(t, out, p);
 	if (rc == PD_OK && ferror(out))
 		rc = PD_E_IO;
+	return rc;
+}
+
+/* Numbers in the C locale, whatever the caller's. */
+int
+pd_top_write(struct pd_top *t, FILE *out, const struct pd_top_print *p)
+{
+	struct pd_cloc l;
+	int rc;
+
+	pd_cloc_enter(&l);
+	rc = top_write_c(t, out, p);
+	pd_cloc_leave(&l);
 	return rc;
 }
 
@@ -1940,8 +1953,8 @@ thr_cmp(const void *pa, const void *pb)
 	return cmp_u64(a->key, b->key);
 }
 
-int
-pd_top_write_health(struct pd_top *t, FILE *out)
+static int
+top_write_health_c(struct pd_top *t, FILE *out)
 {
 	const struct health *h = &t->h;
 	const struct pd_stats *st = &t->stats;
@@ -2039,4 +2052,16 @@ pd_top_write_health(struct pd_top *t, FILE *out)
 		fprintf(out, "verdict: ok; nothing here would make a flame graph mislead\n");
 	pd_buf_release(&why);
 	return ferror(out) ? PD_E_IO : PD_OK;
+}
+
+int
+pd_top_write_health(struct pd_top *t, FILE *out)
+{
+	struct pd_cloc l;
+	int rc;
+
+	pd_cloc_enter(&l);
+	rc = top_write_health_c(t, out);
+	pd_cloc_leave(&l);
+	return rc;
 }

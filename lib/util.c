@@ -25,6 +25,22 @@ pd_strerror(int code)
 	return code == PD_END ? "end of input" : "unknown error";
 }
 
+void
+pd_cloc_enter(struct pd_cloc *l)
+{
+	l->c = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+	l->old = l->c ? uselocale(l->c) : (locale_t)0;
+}
+
+void
+pd_cloc_leave(struct pd_cloc *l)
+{
+	if (l->c) {
+		uselocale(l->old);
+		freelocale(l->c);
+	}
+}
+
 int
 pd_grow_(void **arr, size_t n, size_t *alloc, size_t elem)
 {

@@ -56,6 +56,13 @@ int tool_first_operand(int argc, char **argv, const struct tool_opt *opts);
 void tool_usage_error(const char *usage, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
 
 /*
+ * The input of a reader given no file operand, as perf decides it: "-"
+ * (standard input) when standard input is a pipe or a socket, otherwise
+ * "perf.data" - also when it is a terminal, /dev/null, a file or closed.
+ */
+const char *tool_default_input(void);
+
+/*
  * The first bytes of input FILE ("-": standard input), up to LEN, without
  * consuming them (pread for a file, tee(2) for a pipe), to tell perf.data
  * from text.  *KEEP_FD is the descriptor opened for a named FILE (-1 for

@@ -245,7 +245,7 @@ main(int argc, char **argv)
 	if (!fold)
 		pd_die("out of memory");
 	if (argc == 0)
-		status |= collapse_one(isatty(0) ? "perf.data" : "-", fold, &so, event, &ev_name, &opened);
+		status |= collapse_one(tool_default_input(), fold, &so, event, &ev_name, &opened);
 	for (int i = 0; i < argc; i++)
 		status |= collapse_one(argv[i], fold, &so, event, &ev_name, &opened);
 	/*

@@ -24,7 +24,7 @@ static const char usage[] =
     "              [--event name] [--weight period|samples] [--swap] [--no-marks]\n"
     "              [--header | --no-header] [--no-demangle] [--symfs dir]\n"
     "              [--kallsyms file] [--progress]\n"
-    "              base new\n"
+    "              [[base] new]\n"
     "       pddiff --base-runs n [options] base ... new ...";
 
 enum {
@@ -286,6 +286,7 @@ main(int argc, char **argv)
 	size_t nr_rules = 0, nr_fails = 0;
 	uint64_t base_runs = 0;
 	bool gate = true, stdin_used = false;
+	char *defaults[2];
 	struct pd_diff *d;
 	struct pd_diff_side_info info[2];
 	int ch, status = PD_EXIT_OK, nfail;
@@ -344,8 +345,19 @@ main(int argc, char **argv)
 	argc -= optind;
 	argv += optind;
 	if (!base_runs) {
-		if (argc != 2)
-			tool_usage_error(usage, "two inputs, BASE and NEW (or --base-runs)");
+		/*
+		 * As perf diff: BASE is perf.data.old when not given; NEW is the
+		 * one operand, or without any, standard input when it is a pipe
+		 * or a socket and perf.data otherwise.
+		 */
+		if (argc > 2)
+			tool_usage_error(usage, "two inputs at most, BASE and NEW (or --base-runs)");
+		if (argc < 2) {
+			defaults[0] = (char *)"perf.data.old";
+			defaults[1] = argc ? argv[0] : (char *)tool_default_input();
+			argv = defaults;
+			argc = 2;
+		}
 		base_runs = 1;
 	}
 	if ((uint64_t)argc <= base_runs)

@@ -1432,14 +1432,19 @@ main(int argc, char **argv)
 			pd_die("%s", pd_top_errmsg(ru.top_self));
 	}
 
-	/* As perf report: standard input when it is not a terminal. */
-	ru.file = argc ? argv[0] : isatty(0) ? "perf.data" : "-";
+	/* As perf report: standard input when it is a pipe or a socket. */
+	ru.file = argc ? argv[0] : tool_default_input();
 	nh = tool_peek_input(ru.file, &peek_fd, head, sizeof(head));
 	if (nh > 0 && pd_top_sniff(head, (size_t)nh) == 0) {
-		if (ru.fmt == F_SAMPLES)
-			tool_usage_error(usage, "'%s': folded stacks have no samples; use --format=summary, "
-			    "speedscope or tree", ru.file);
-		status = run_folded(&ru, rows);
+		/* Bad input, not bad usage: one line, no usage text. */
+		if (ru.fmt == F_SAMPLES) {
+			pd_error("'%s': folded stacks (text), not perf.data: they hold no samples for "
+			    "--format=samples (the default); use --format=summary, speedscope or tree",
+			    strcmp(ru.file, "-") ? ru.file : "<stdin>");
+			status = PD_EXIT_TROUBLE;
+		} else {
+			status = run_folded(&ru, rows);
+		}
 	} else {
 		status = run_perf(&ru, &so, rows);
 	}

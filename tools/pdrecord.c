@@ -117,6 +117,29 @@ now(void)
 }
 
 /*
+ * Why OUT cannot be created (ERR), in the user's words: the path given, not
+ * the temporary name, and which directory is missing or not writable.
+ */
+static void
+out_error(const char *out, int err)
+{
+	const char *slash = strrchr(out, '/');
+	int dlen = slash ? (slash == out ? 1 : (int)(slash - out)) : 1;
+	const char *dir = slash ? out : ".";
+
+	if (err == ENOTDIR)
+		pd_error("cannot create '%s': '%.*s' is not a directory; give another -o", out, dlen, dir);
+	else if (err == ENOENT)
+		pd_error("cannot create '%s': the directory '%.*s' does not exist; create it first, or "
+		    "give another -o", out, dlen, dir);
+	else if (err == EACCES || err == EROFS)
+		pd_error("cannot create '%s': the directory '%.*s' is not writable (%s); give another -o",
+		    out, dlen, dir, strerror(err));
+	else
+		pd_error("cannot create '%s': %s", out, strerror(err));
+}
+
+/*
  * A new file in PATH's directory, created 0600 and never through a symlink;
  * renamed over PATH when the recording is complete.
  */
@@ -521,6 +544,7 @@ main(int argc, char **argv)
 	o.argc = argc;
 	o.argv = argv;
 	o.note = note;
+	o.verbose = tool_verbose;
 
 	/*
 	 * Without -o, pipe format to standard output only when it is a pipe,
@@ -549,7 +573,8 @@ main(int argc, char **argv)
 			fd = open_temp(out, tmp, sizeof(tmp));
 		}
 		if (fd < 0) {
-			pd_error("cannot create '%s': %s", direct ? out : tmp, strerror(errno));
+			out_error(out, errno);
+			free(pids);
 			return fail;
 		}
 	}
@@ -656,7 +681,7 @@ main(int argc, char **argv)
 		struct stat st;
 
 		if (close(fd) < 0) {
-			pd_error("%s: %s", tmp, strerror(errno));
+			pd_error("cannot write '%s': %s", out, strerror(errno));
 			unlink(tmp);
 			return fail;
 		}

@@ -241,8 +241,8 @@ main(int argc, char **argv)
 			tool_usage_error(usage, "%s", pd_top_errmsg(top));
 	setvbuf(stdout, obuf, isatty(1) ? _IOLBF : _IOFBF, sizeof(obuf));
 
-	/* As perf report: standard input when it is not a terminal. */
-	file = argc ? argv[0] : isatty(0) ? "perf.data" : "-";
+	/* As perf report: standard input when it is a pipe or a socket. */
+	file = argc ? argv[0] : tool_default_input();
 	nh = tool_peek_input(file, &peek_fd, head, sizeof(head));
 	/* Folded stacks are text; anything else goes to the perf.data reader and its messages. */
 	if (nh > 0 && pd_top_sniff(head, (size_t)nh) == 0 && (so.inline_frames || so.srclines))

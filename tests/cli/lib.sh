@@ -20,12 +20,19 @@ ok() {
 	echo "ok $tap_n - $1"
 }
 
+# not_ok NAME [DIAGNOSTIC...]: the diagnostics go to stdout with the TAP
+# line and, as Test::More does, to stderr too, where prove shows them (and
+# CI logs keep them) even without -v.
 not_ok() {
 	tap_n=$((tap_n + 1))
 	tap_fail=$((tap_fail + 1))
 	echo "not ok $tap_n - $1"
+	echo "#   Failed test $tap_n - $1" >&2
 	shift
-	for l in "$@"; do echo "#   $l"; done
+	for l in "$@"; do
+		echo "#   $l"
+		echo "#   $l" >&2
+	done
 }
 
 # check NAME CMD...: ok when CMD succeeds.

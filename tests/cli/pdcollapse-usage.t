@@ -36,8 +36,8 @@ printf 'hello world, not perf data at all\n' >"$TMP/text.data"
 expect_exit 2 "missing file: exit 2" pdcollapse "$TMP/nonexistent.data"
 grep -q "cannot open '.*nonexistent.data': No such file" "$TMP/err" && ok "missing file: says cannot open" || not_ok "missing file message" "$(cat "$TMP/err")"
 expect_exit 2 "text file: exit 2" pdcollapse "$TMP/text.data"
-if grep -q "'$TMP/text.data': not a perf.data file (bad magic) at offset 0x0" "$TMP/err" && [ "$(wc -l <"$TMP/err")" -eq 1 ]; then
-	ok "text file: one line, with the file and the offset"
+if grep -q "'$TMP/text.data': text, not perf.data (folded stacks go to pdflame, pdtop, pdjson or pddiff as they are) at offset 0x0" "$TMP/err" && [ "$(wc -l <"$TMP/err")" -eq 1 ]; then
+	ok "text file: one line, with the file, the offset and where text goes"
 else
 	not_ok "text file message" "$(cat "$TMP/err")"
 fi

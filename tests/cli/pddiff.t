@@ -20,8 +20,7 @@ while IFS="|" read -r args msg; do
 		not_ok "bad usage: $args: message" "$(cat "$TMP/err")"
 	fi
 done <<'ROWS'
-a|two inputs
-a b c|two inputs
+a b c|two inputs at most
 --base-runs 2 a b|leaves no NEW input
 --format=svg a b|--format takes
 --threshold=x a b|--threshold takes
