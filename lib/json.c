@@ -306,7 +306,7 @@ pd_session_frame_src(struct pd_session *s, const struct pd_frame *fr, int ret,
 
 	if (!fr->dso || fr->kind != PD_FRAME_USER)
 		return 0;
-	si = pd_symbolizer_src(pd_session_symbolizer(s), fr->dso, fr->rel, ret);
+	si = pd_symbolizer_src(pd_session_symbolizer(s), fr->dso, fr->rel, ret, fr->unwound);
 	if (!si || !si->sym)
 		return 0;
 	/* The view is outermost first; frames are listed innermost first. */

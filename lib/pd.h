@@ -207,6 +207,7 @@ struct pd_frame {
 	uint64_t rel;			/* DSO-relative address (file offset space) */
 	struct pd_dso *dso;		/* NULL when no map covers ip */
 	uint8_t kind;			/* enum pd_frame_kind */
+	uint8_t unwound;		/* 1: from DWARF unwinding (ip is the return address - 1) */
 };
 
 /*
@@ -243,6 +244,13 @@ struct pd_session_opts {
 	 */
 	int inline_frames;
 	int srclines;
+	/*
+	 * The frames of --call-graph dwarf chains (pd_frame.unwound) are named
+	 * as perf script names them by default, inlined functions included
+	 * and every level named from DWARF; NO_INLINE names them from the
+	 * symbol table alone, as perf script --no-inline does.
+	 */
+	int no_inline;
 };
 
 struct pd_session *pd_session_new(const struct pd_session_opts *opts);

@@ -540,6 +540,7 @@ resolve(struct pd_session *s, struct thread *t, unsigned cpumode, uint64_t ip, s
 	struct map *m = find_map(s, t, cpumode, ip);
 
 	f->ip = ip;
+	f->unwound = 0;
 	f->kind = cpumode == PERF_RECORD_MISC_KERNEL ? PD_FRAME_KERNEL :
 	    cpumode == PERF_RECORD_MISC_HYPERVISOR ? PD_FRAME_HV : PD_FRAME_USER;
 	if (m) {
@@ -620,8 +621,10 @@ unwind_user(struct pd_session *s, struct thread *t, const struct pd_raw_sample *
 		st->unwind_truncated++;
 	if (PD_GROW(s->frames, keep + n, s->aframes) < 0)
 		return nf;
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		resolve(s, t, PERF_RECORD_MISC_USER, s->pcs[i], &s->frames[keep + i]);
+		s->frames[keep + i].unwound = 1;
+	}
 	return keep + n;
 }
 

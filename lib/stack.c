@@ -22,6 +22,10 @@
 
 #include "sym.h"
 
+/* A frame's key word: the DSO pointer | the frame kind | UNWOUND_TAG. */
+#define UNWOUND_TAG	4
+#define TAG_MASK	7
+
 struct chain {
 	uint64_t hash;
 	uint64_t *key;			/* in the arena; key[0] = length in words */
@@ -35,8 +39,16 @@ struct total {
 	UT_hash_handle hh;
 };
 
+/* A frame of a DWARF chain to look up, in the order perf does (src_first_seen). */
+struct lookup {
+	struct pd_dso *dso;
+	uint64_t rel;
+};
+
 struct pd_fold {
 	unsigned flags;
+	struct lookup *order;
+	size_t nord, aord;
 	struct chain *tab;
 	size_t cap, used;
 	struct pd_arena keys;
@@ -71,6 +83,7 @@ pd_fold_free(struct pd_fold *f)
 	HASH_ITER(hh, f->totals, t, tmp)
 		HASH_DEL(f->totals, t);
 	free(f->tab);
+	free(f->order);
 	free(f->scratch);
 	pd_arena_release(&f->keys);
 	pd_arena_release(&f->text);
@@ -112,6 +125,33 @@ tab_grow(struct pd_fold *f)
 }
 
 /*
+ * The frames of --call-graph dwarf chains are named as addr2line names
+ * them for perf, and that depends on the order of the lookups (sym.c,
+ * a2l_name): perf looks each address up once, in sample order, leaf
+ * first.  So the user frames of a chain seen for the first time are noted
+ * here, in that order, and looked up in it at the flush, before the chains
+ * are named; meanwhile the DWARF is read by threads (sym.c, dwarf_prefetch).
+ */
+static int
+src_first_seen(struct pd_fold *f, struct pd_session *sess, const struct pd_sample *s)
+{
+	struct pd_symbolizer *y = sess ? pd_session_symbolizer(sess) : NULL;
+
+	if (!y || !pd_symbolizer_src_wanted(y, true))
+		return PD_OK;
+	for (size_t i = 0; i < s->nr_frames; i++) {
+		const struct pd_frame *fr = &s->frames[i];
+
+		if (!fr->unwound || !fr->dso || fr->kind != PD_FRAME_USER)
+			continue;
+		if (PD_GROW(f->order, f->nord + 1, f->aord) < 0)
+			return PD_E_NOMEM;
+		f->order[f->nord++] = (struct lookup){ fr->dso, fr->rel };
+	}
+	return PD_OK;
+}
+
+/*
  * Distinct raw chains cost about 16 bytes a frame.  Past this much, they are
  * named and merged into the text totals, so memory follows the number of
  * distinct stacks in the output, not the length of the recording.
@@ -134,7 +174,8 @@ pd_fold_add(struct pd_fold *f, struct pd_session *sess, const struct pd_sample *
 	    ((uint64_t)s->pid << 32 | ((f->flags & PD_FOLD_TID) ? s->tid : 0)) : 0;
 	h = mix(mix(mix(h, k[0]), k[1]), k[2]);
 	for (size_t i = 0; i < s->nr_frames; i++) {
-		uint64_t a = (uint64_t)(uintptr_t)s->frames[i].dso | s->frames[i].kind;
+		uint64_t a = (uint64_t)(uintptr_t)s->frames[i].dso | s->frames[i].kind |
+		    (s->frames[i].unwound ? UNWOUND_TAG : 0);
 
 		k[3 + 2 * i] = a;
 		k[4 + 2 * i] = s->frames[i].rel;
@@ -161,6 +202,8 @@ pd_fold_add(struct pd_fold *f, struct pd_session *sess, const struct pd_sample *
 		f->tab[j] = (struct chain){ h, key, w, 1, s->comm };
 		f->used++;
 		f->pending += words * 8;
+		if (src_first_seen(f, sess, s) < 0)
+			return PD_E_NOMEM;
 	}
 counted:
 	f->nsamples++;
@@ -266,7 +309,7 @@ static const char *
 src_name(struct pd_fold *f, struct pd_symbolizer *y, const struct pd_frame *fr, bool ret,
     bool java, struct pd_buf *tmp)
 {
-	struct pd_srcinfo *si = pd_symbolizer_src(y, fr->dso, fr->rel, ret);
+	struct pd_srcinfo *si = pd_symbolizer_src(y, fr->dso, fr->rel, ret, fr->unwound);
 
 	if (!si || !si->sym || !si->nr)
 		return NULL;
@@ -310,7 +353,7 @@ frame_name(struct pd_fold *f, struct pd_symbolizer *y, const struct pd_frame *fr
 	struct pd_sym *sym;
 	void **slot = fr->dso ? pd_dso_user(fr->dso) : NULL;
 
-	if (fr->dso && fr->kind == PD_FRAME_USER && pd_symbolizer_src_wanted(y)) {
+	if (fr->dso && fr->kind == PD_FRAME_USER && pd_symbolizer_src_wanted(y, fr->unwound)) {
 		const char *name = src_name(f, y, fr, ret, java, tmp);
 
 		if (name)
@@ -365,7 +408,12 @@ pd_fold_flush(struct pd_fold *f, struct pd_session *s)
 	struct pd_symbolizer *y = pd_session_symbolizer(s);
 	struct pd_buf *b = &f->line, tmp = PD_BUF_INIT, comm = PD_BUF_INIT;
 	int rc = PD_OK;
-	bool src = pd_symbolizer_src_wanted(y);
+	bool src = pd_symbolizer_src_wanted(y, false) || pd_symbolizer_src_wanted(y, true);
+
+	for (size_t i = 0; i < f->nord; i++)
+		if (!pd_symbolizer_src(y, f->order[i].dso, f->order[i].rel, false, true))
+			rc = PD_E_NOMEM;
+	f->nord = 0;
 
 	for (size_t i = 0; i < f->cap && rc == PD_OK; i++) {
 		struct chain *c = &f->tab[i];
@@ -408,8 +456,9 @@ pd_fold_flush(struct pd_fold *f, struct pd_session *s)
 			 */
 			bool ret = k > 0 && (c->key[3 + 2 * (k - 1)] & 3) != PD_FRAME_KERNEL;
 
-			fr.dso = (struct pd_dso *)(uintptr_t)(tagged & ~(uint64_t)3);
+			fr.dso = (struct pd_dso *)(uintptr_t)(tagged & ~(uint64_t)TAG_MASK);
 			fr.kind = tagged & 3;
+			fr.unwound = !!(tagged & UNWOUND_TAG);
 			fr.rel = fr.ip = c->key[4 + 2 * k];
 			name = frame_name(f, y, &fr, ret, java, &tmp);
 			if (skipped(name))
@@ -436,7 +485,7 @@ pd_fold_flush(struct pd_fold *f, struct pd_session *s)
 		if (!f->tab[i].key)
 			continue;
 		for (size_t k = 0; k < (f->tab[i].key[0] - 3) / 2; k++) {
-			d = (struct pd_dso *)(uintptr_t)(f->tab[i].key[3 + 2 * k] & ~(uint64_t)3);
+			d = (struct pd_dso *)(uintptr_t)(f->tab[i].key[3 + 2 * k] & ~(uint64_t)TAG_MASK);
 			if (d)
 				*pd_dso_user(d) = NULL;
 		}

@@ -16,9 +16,12 @@
  * JIT code uses /tmp/perf-PID.map; [vdso] uses perf's cache or our own vdso
  * when the build-ids agree.
  *
- * Source views (inlined functions, file:line) come from the same libdwfl
- * module, whose DWARF is looked for only when the first view is asked for:
- * in the ELF itself, perf's cache, then by build-id and debuglink.
+ * Source views (inlined functions, file:line; the frames of --call-graph
+ * dwarf chains, named as perf names them) come from the same file's DWARF,
+ * opened on a Dwfl of its own, by a thread as soon as a DWARF-unwound
+ * process maps the file, or when the first view is asked for: in the ELF
+ * itself, perf's cache, then by build-id and debuglink.  dwfunc.c finds the
+ * functions at an address.
  */
 #include <elf.h>
 #include <fcntl.h>
@@ -36,6 +39,7 @@
 #include <elfutils/libdwfl.h>
 #include "pd-uthash.h"
 
+#include "dwfunc.h"
 #include "sym.h"
 
 struct ktable;
@@ -72,10 +76,27 @@ struct pd_dso {
 	GElf_Phdr *ph;
 	size_t nph;
 	struct src_entry *srcs;
+	struct dw_open *dwo;		/* its DWARF, opened (maybe by a thread) on its own Dwfl */
+	struct pd_dwfunc *dwf;		/* DWARF functions (dwfunc.c), of dwo, on first use */
+	Dwarf_Addr dwf_bias;		/* of its DWARF, to module addresses */
+	Dwfl_Module *dmod;		/* the module of that DWARF */
+	bool dwf_tried;
+	struct a2l_fn *a2l;		/* what addr2line learnt (a2l_name) */
 	UT_hash_handle hh;
 };
 
-/* A cached source view, keyed by the address looked up. */
+/*
+ * What addr2line has learnt of a function without a linkage name (see
+ * a2l_name), per DSO: the function's DIE, and the symbol name it took.
+ */
+struct a2l_fn {
+	Dwarf_Off die;
+	const char *renamed;		/* NULL: it keeps its DW_AT_name */
+	UT_hash_handle hh;
+};
+
+/* A cached source view, keyed by the address looked up (| SRC_UNWOUND). */
+#define SRC_UNWOUND	(1ull << 63)
 struct src_entry {
 	uint64_t at;
 	struct pd_srcinfo info;
@@ -106,6 +127,8 @@ struct pd_symbolizer {
 	Dwfl_Callbacks cb;
 };
 
+struct dw_open;
+static void dwo_free(struct dw_open *w);
 static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname,
     Dwarf_Addr base, const char *file_name, const char *debuglink_file, GElf_Word debuglink_crc,
     char **debuginfo_file_name);
@@ -144,6 +167,8 @@ pd_symbolizer_free(struct pd_symbolizer *y)
 	HASH_ITER(hh, y->dsos, d, t) {
 		HASH_DEL(y->dsos, d);
 		HASH_CLEAR(hh, d->srcs);	/* the entries are in the arena */
+		HASH_CLEAR(hh, d->a2l);
+		dwo_free(d->dwo);
 		if (d->dwfl)
 			dwfl_end(d->dwfl);
 		free(d->syms);
@@ -1513,9 +1538,9 @@ pd_symbolizer_lookup(struct pd_symbolizer *y, struct pd_dso *d, uint64_t rel, ui
 /* Source views: inlined functions and lines from DWARF (libdw). */
 
 bool
-pd_symbolizer_src_wanted(const struct pd_symbolizer *y)
+pd_symbolizer_src_wanted(const struct pd_symbolizer *y, bool unwound)
 {
-	return y->o.inline_frames || y->o.srclines;
+	return y->o.inline_frames || y->o.srclines || (unwound && !y->o.no_inline);
 }
 
 /* File offset (perf's map_ip space) to link-time address, through the PT_LOAD that holds it. */
@@ -1549,112 +1574,438 @@ die_name(struct pd_symbolizer *y, Dwarf_Die *die)
 	return dm ? dm : name;
 }
 
+/*
+ * Whether binutils takes DIE's name as its linkage name: it has a
+ * DW_AT_linkage_name (through abstract origins and specifications), or
+ * its language does not mangle names (C, assembler), so that DW_AT_name is.
+ */
 static bool
-is_function(Dwarf_Die *die)
+linkage_named(Dwarf_Die *die, Dwarf_Die *cu)
 {
-	int tag = dwarf_tag(die);
+	Dwarf_Attribute attr;
 
-	return tag == DW_TAG_subprogram || tag == DW_TAG_inlined_subroutine ||
-	    tag == DW_TAG_entry_point;
+	if (dwarf_attr_integrate(die, DW_AT_linkage_name, &attr) ||
+	    dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &attr))
+		return true;
+	switch (cu ? dwarf_srclang(cu) : -1) {
+	case DW_LANG_C89:
+	case DW_LANG_C:
+	case DW_LANG_C99:
+	case DW_LANG_C11:
+	case DW_LANG_Mips_Assembler:
+	case DW_LANG_Cobol74:
+	case DW_LANG_Cobol85:
+	case DW_LANG_Fortran77:
+	case DW_LANG_Pascal83:
+	case DW_LANG_PLI:
+	case DW_LANG_UPC:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static const char *bfd_name(struct pd_dso *d, Dwarf_Addr addr, Dwarf_Addr *start);
+
+static const char *
+demangled(struct pd_symbolizer *y, const char *name)
+{
+	char *dm = name && !y->o.no_demangle ? pd_demangle(&y->arena, name) : NULL;
+
+	return dm ? dm : name;
 }
 
 /*
- * The levels at module address ADDR, the innermost first, into LV (at most
- * MAX); the outermost is left for the caller to name from the symbol table.
- * Follows eu-addr2line -f -i: the scopes containing ADDR, innermost first
- * (dwarf_getscopes), then the lexical chain of the innermost one
- * (dwarf_getscopes_die), where each DW_TAG_inlined_subroutine gives its
- * caller's call site.  Returns the number of levels, 0 without DWARF.
+ * The name addr2line (binutils 2.40, which perf runs once per DSO for the
+ * whole session) gives function FN at ADDR, INNERMOST or as a caller of
+ * the functions inlined below it; NULL: its DWARF name (die_name).
+ *
+ * A function with a linkage name (or in a language that does not mangle
+ * names) has that name.  One without (C++ functions of local types, as
+ * templates over a lambda, or the lambda itself) is, the first time it is
+ * the innermost function of an address, named by the symbol table's
+ * function there (bfd_name) - and keeps that symbol's name from then on if
+ * the symbol starts where the function does; else it is marked, and
+ * prints its DW_AT_name from then on, innermost or not.  So the names
+ * depend on the order of the lookups, which perf makes in sample order,
+ * each address once: the folder looks up the frames of a new chain when
+ * it first sees it, leaf first, to follow it.
  */
-static size_t
-inline_levels(struct pd_symbolizer *y, struct pd_dso *d, Dwarf_Addr addr, struct pd_srclevel **lv,
-    size_t *alloc)
+static const char *
+a2l_name(struct pd_symbolizer *y, struct pd_dso *d, Dwarf_Die *fn, bool innermost, Dwarf_Die *cu,
+    Dwarf_Addr addr)
 {
-	Dwarf_Addr bias = 0;
-	Dwarf_Die *cu = dwfl_module_addrdie(d->mod, addr, &bias), *scopes = NULL, inner;
-	Dwarf_Files *files = NULL;
-	size_t n = 0;
-	int ns;
+	Dwarf_Off off = dwarf_dieoffset(fn);
+	struct a2l_fn *f;
+	const char *name;
+	Dwarf_Addr base, lo, hi;
 
-	if (!cu || dwarf_getscopes(cu, addr - bias, &scopes) <= 0) {
-		free(scopes);
-		return 0;
-	}
-	inner = scopes[0];
-	free(scopes);
-	scopes = NULL;
-	ns = dwarf_getscopes_die(&inner, &scopes);
-	if (ns <= 0) {
-		free(scopes);
-		return 0;
-	}
-	if (dwarf_getsrcfiles(cu, &files, NULL) != 0)
-		files = NULL;
-	for (int i = 0; i < ns; i++) {
-		Dwarf_Attribute attr;
-		Dwarf_Word val;
-		struct pd_srclevel l = { NULL, NULL, 0 };
+	HASH_FIND(hh, d->a2l, &off, sizeof(off), f);
+	if (f)
+		return f->renamed;
+	if (!innermost || linkage_named(fn, cu))
+		return NULL;
+	f = pd_arena_alloc(&y->arena, sizeof(*f));
+	if (!f)
+		return NULL;
+	memset(f, 0, sizeof(*f));
+	f->die = off;
+	name = bfd_name(d, addr, &lo);
+	if (name) {
+		Dwarf_Addr start = lo;
 
-		if (!is_function(&scopes[i]))
-			continue;
-		if (n == 0) {		/* the innermost function: its line is the address's */
-			if (PD_GROW(*lv, n + 1, *alloc) < 0)
-				break;
-			(*lv)[n++] = (struct pd_srclevel){ die_name(y, &scopes[i]), NULL, 0 };
+		name = demangled(y, name);
+		if (dwarf_ranges(fn, 0, &base, &lo, &hi) > 0 && lo + d->dwf_bias == start)
+			f->renamed = name;
+	}
+	HASH_ADD(hh, d->a2l, die, sizeof(f->die), f);
+	return name;
+}
+
+/*
+ * The DWARF of a DSO for source views, on a Dwfl of its own, so that a
+ * thread can open it (inflate the compressed sections of a debug file,
+ * index its units) while the symbol table's Dwfl is in use:
+ * pd_symbolizer_binary_path starts one for every file of a process that
+ * is DWARF-unwound, and the first source view of the DSO waits for it.
+ */
+struct dw_open {
+	char *path;			/* the binary */
+	char *home;			/* for ~/.debug, or NULL */
+	char **debuginfo_path;
+	bool symfs;
+	unsigned char bid[20];
+	uint8_t bid_size;
+	pthread_t th;
+	bool started;
+	/* results */
+	Dwfl *dwfl;
+	Dwfl_Module *mod;
+	struct pd_dwfunc *dwf;
+	Dwarf_Addr bias;
+};
+
+/* find_debuginfo for W's Dwfl: perf's cache, then libdwfl's search. */
+static int
+dwo_find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf_Addr base,
+    const char *file_name, const char *debuglink_file, GElf_Word debuglink_crc,
+    char **debuginfo_file_name)
+{
+	struct dw_open *w = *userdata;
+
+	if (w->home && w->bid_size) {
+		struct pd_dso tmp = { .bid_size = w->bid_size };
+		char path[4096], hex[41];
+		int fd;
+
+		memcpy(tmp.bid, w->bid, w->bid_size);
+		bid_hex(&tmp, hex);
+		snprintf(path, sizeof(path), "%s/.debug/.build-id/%.2s/%s/debug", w->home, hex, hex + 2);
+		fd = open_candidate(&tmp, path);
+		if (fd >= 0) {
+			*debuginfo_file_name = strdup(path);
+			return fd;
 		}
-		if (dwarf_tag(&scopes[i]) != DW_TAG_inlined_subroutine)
-			break;
-		/* Inlined: the next function out calls it, at DW_AT_call_file:line. */
-		for (int j = i + 1; j < ns; j++)
-			if (is_function(&scopes[j])) {
-				l.func = die_name(y, &scopes[j]);
-				break;
-			}
-		if (!l.func)
-			break;
-		if (y->o.srclines && files &&
-		    dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_file, &attr), &val) == 0)
-			l.file = dwarf_filesrc(files, val, NULL, NULL);
-		if (dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_line, &attr), &val) == 0)
-			l.line = (unsigned)val;
-		if (PD_GROW(*lv, n + 1, *alloc) < 0)
-			break;
-		(*lv)[n++] = l;
 	}
-	free(scopes);
-	return n;
+	return dwfl_standard_find_debuginfo(mod, userdata, modname, base, file_name,
+	    debuglink_file, debuglink_crc, debuginfo_file_name);
+}
+
+/* Open W's DWARF, looking for debug files along PATHP (NULL: the standard path). */
+static bool
+dwo_try(struct dw_open *w, char **pathp)
+{
+	Dwfl_Callbacks cb = {
+		.find_elf = dwfl_build_id_find_elf,
+		.find_debuginfo = dwo_find_debuginfo,
+		.section_address = dwfl_offline_section_address,
+		.debuginfo_path = pathp,
+	};
+	void **ud;
+
+	if (!(w->dwfl = dwfl_begin(&cb)))
+		return false;
+	w->mod = dwfl_report_elf(w->dwfl, "dwarf", w->path, -1, 0, false);
+	dwfl_report_end(w->dwfl, NULL, NULL);
+	if (w->mod) {
+		dwfl_module_info(w->mod, &ud, NULL, NULL, NULL, NULL, NULL, NULL);
+		*ud = w;
+		if ((w->dwf = pd_dwfunc_new(w->mod)) && dwfl_module_getdwarf(w->mod, &w->bias))
+			return true;
+	}
+	pd_dwfunc_free(w->dwf);
+	w->dwf = NULL;
+	w->mod = NULL;
+	dwfl_end(w->dwfl);
+	w->dwfl = NULL;
+	return false;
+}
+
+/*
+ * With --symfs, the symbol table comes from the binaries and debug files
+ * under it, as perf's does; but perf names inlined functions with
+ * addr2line, which finds a debug file by build-id or debuglink in
+ * /usr/lib/debug whatever --symfs says.  So does this, for DWARF only.
+ */
+static void *
+dwo_run(void *arg)
+{
+	struct dw_open *w = arg;
+
+	if (!dwo_try(w, w->debuginfo_path) && w->symfs)
+		dwo_try(w, NULL);
+	return NULL;
 }
 
 static void
-src_resolve(struct pd_symbolizer *y, struct pd_dso *d, uint64_t at, struct pd_srcinfo *si)
+dwo_start(struct pd_symbolizer *y, struct pd_dso *d, bool thread)
+{
+	struct dw_open *w;
+	const char *path = NULL, *home = home_dir(y);
+
+	if (d->dwo || !d->mod ||
+	    !dwfl_module_info(d->mod, NULL, NULL, NULL, NULL, NULL, &path, NULL) || !path ||
+	    !(w = calloc(1, sizeof(*w))))
+		return;
+	d->dwo = w;
+	w->path = strdup(path);
+	w->home = home ? strdup(home) : NULL;
+	w->debuginfo_path = y->cb.debuginfo_path;
+	w->symfs = y->o.symfs != NULL;
+	memcpy(w->bid, d->bid, d->bid_size);
+	w->bid_size = d->bid_size;
+	if (!w->path)
+		return;
+	if (thread)
+		w->started = pthread_create(&w->th, NULL, dwo_run, w) == 0;
+	if (!w->started)
+		dwo_run(w);
+}
+
+static void
+dwo_free(struct dw_open *w)
+{
+	if (!w)
+		return;
+	if (w->started)
+		pthread_join(w->th, NULL);
+	pd_dwfunc_free(w->dwf);		/* before the Dwfl it reads */
+	if (w->dwfl)
+		dwfl_end(w->dwfl);
+	free(w->path);
+	free(w->home);
+	free(w);
+}
+
+/* Start reading D's DWARF in a thread, for the DWARF chains to come. */
+static void
+dwarf_prefetch(struct pd_symbolizer *y, struct pd_dso *d)
+{
+	if (!y->o.no_inline && d->kind == DSO_ELF && !d->dwo) {
+		pd_symbolizer_find(y, d, 0);	/* the symbol table first: it finds the file */
+		dwo_start(y, d, true);
+	}
+}
+
+/* The DWARF function index of D, made on first use (NULL: no DWARF). */
+static struct pd_dwfunc *
+dso_dwfunc(struct pd_dso *d)
+{
+	if (!d->dwf_tried) {
+		d->dwf_tried = true;
+		dwo_start(d->y, d, false);
+		if (d->dwo && d->dwo->started) {
+			pthread_join(d->dwo->th, NULL);
+			d->dwo->started = false;
+		}
+		if (d->dwo && d->dwo->dwf) {
+			d->dwf = d->dwo->dwf;
+			d->dmod = d->dwo->mod;
+			d->dwf_bias = d->dwo->bias;
+		}
+	}
+	return d->dwf;
+}
+
+/*
+ * binutils' choice of a function symbol for an address that DWARF knows no
+ * function of (code written in assembler, as glibc's string functions), which
+ * is the name addr2line prints and so perf shows: the symbol starting
+ * closest before ADDR, of functions and untyped labels in executable
+ * sections; at one start, the one that covers ADDR, a function before a
+ * label, the smaller, and of equals the first in the table.
+ */
+static const char *
+bfd_name(struct pd_dso *d, Dwarf_Addr addr, Dwarf_Addr *start)
+{
+	int n = dwfl_module_getsymtab(d->dmod);
+	const char *best = NULL;
+	uint64_t boff = 0, bsize = 0;
+	int btype = 0;
+
+	for (int i = 1; i < n; i++) {
+		GElf_Sym sym;
+		GElf_Addr at;
+		GElf_Word shndx;
+		Elf *e;
+		Dwarf_Addr bias;
+		const char *name = dwfl_module_getsym_info(d->dmod, i, &sym, &at, &shndx, &e, &bias);
+		int type = GELF_ST_TYPE(sym.st_info);
+		uint64_t size = sym.st_size ? sym.st_size : 1;
+		Elf_Scn *scn;
+		GElf_Shdr sh;
+		bool better;
+
+		if (!name || !*name || at > addr || (best && at < boff))
+			continue;
+		if (type != STT_FUNC && type != STT_GNU_IFUNC && type != STT_NOTYPE)
+			continue;
+		if (sym.st_shndx == SHN_UNDEF || sym.st_shndx == SHN_ABS ||
+		    !(scn = e ? elf_getscn(e, shndx) : NULL) || !gelf_getshdr(scn, &sh) ||
+		    !(sh.sh_flags & SHF_EXECINSTR))
+			continue;
+		if (!best || at > boff)
+			better = true;
+		else if (boff + bsize <= addr)
+			better = size > bsize;
+		else if (at + size <= addr)
+			better = false;
+		else if ((type == STT_NOTYPE) != (btype == STT_NOTYPE))
+			better = type != STT_NOTYPE;
+		else
+			better = size < bsize;
+		if (better) {
+			best = name;
+			boff = at;
+			bsize = size;
+			btype = type;
+		}
+	}
+	*start = boff;
+	return best;
+}
+
+#define MAX_INLINE	64
+
+/*
+ * The levels at module address ADDR, outermost first, into LV (resized as
+ * needed); returns their number, 0 when DWARF has nothing to say.
+ *
+ * PERF: name them as perf does for a frame of a --call-graph dwarf chain
+ * (perf's append_inlines, through addr2line -i): only when the address has
+ * a source line; every level, the outermost too, by its DWARF name (linkage
+ * name, else name, demangled); and where no DWARF function covers the
+ * address, one level named by binutils' symbol choice (bfd_name).
+ * Otherwise (--inline on other frames) levels are only made when a function
+ * is inlined at ADDR; the caller names the outermost from the symbol table.
+ *
+ * Each level but the innermost is placed at the call site of the level
+ * below it (DW_AT_call_file and DW_AT_call_line), the innermost at the line
+ * of ADDR, as eu-addr2line -i and addr2line -i print them.
+ */
+static size_t
+inline_levels(struct pd_symbolizer *y, struct pd_dso *d, Dwarf_Addr addr, bool perf,
+    struct pd_srclevel **lv, size_t *alloc)
+{
+	struct pd_dwfunc *x = dso_dwfunc(d);
+	Dwarf_Die chain[MAX_INLINE], cu;
+	Dwarf_Line *line = NULL;
+	Dwarf_Files *files = NULL;
+	bool have_cu = false;
+	size_t nc = x ? pd_dwfunc_chain(x, addr, chain, MAX_INLINE, &cu, &have_cu, &line) : 0;
+	const char *src = NULL;
+	int lineno = 0;
+
+	if (line)
+		src = dwarf_linesrc(line, NULL, NULL);
+	if (!src && !have_cu) {
+		/* No unit holds ADDR by its ranges: libdwfl's lookup (aranges). */
+		Dwfl_Line *l = d->dmod ? dwfl_module_getsrc(d->dmod, addr) : NULL;
+
+		src = l ? dwfl_lineinfo(l, NULL, &lineno, NULL, NULL, NULL) : NULL;
+	} else if (src) {
+		dwarf_lineno(line, &lineno);
+	}
+	if (perf && !src)
+		return 0;		/* addr2line's "??:0": perf keeps the symbol */
+	if (!perf && (nc < 2 || !y->o.inline_frames)) {
+		/* Nothing inlined (or not asked): the line alone, for --lines. */
+		if (!y->o.srclines || !src || PD_GROW(*lv, 1, *alloc) < 0)
+			return 0;
+		(*lv)[0] = (struct pd_srclevel){ NULL, src, lineno > 0 ? (unsigned)lineno : 0 };
+		return 1;
+	}
+	if (PD_GROW(*lv, nc ? nc : 1, *alloc) < 0)
+		return 0;
+	if (nc == 0) {
+		Dwarf_Addr start;
+		const char *name = bfd_name(d, addr, &start);
+
+		if (!name)
+			return 0;
+		(*lv)[0] = (struct pd_srclevel){ demangled(y, name), NULL, 0 };
+		nc = 1;
+	} else {
+		if (y->o.srclines && have_cu && dwarf_getsrcfiles(&cu, &files, NULL) != 0)
+			files = NULL;
+		for (size_t i = 0; i < nc; i++) {
+			struct pd_srclevel l = { NULL, NULL, 0 };
+			Dwarf_Attribute attr;
+			Dwarf_Word val;
+
+			if (i + 1 < nc) {
+				if (files && dwarf_formudata(dwarf_attr(&chain[i + 1], DW_AT_call_file, &attr),
+				    &val) == 0)
+					l.file = dwarf_filesrc(files, val, NULL, NULL);
+				if (dwarf_formudata(dwarf_attr(&chain[i + 1], DW_AT_call_line, &attr), &val) == 0)
+					l.line = (unsigned)val;
+			}
+			if (perf)
+				l.func = a2l_name(y, d, &chain[i], i + 1 == nc, have_cu ? &cu : NULL, addr);
+			if (!l.func)
+				l.func = die_name(y, &chain[i]);
+			(*lv)[i] = l;
+		}
+	}
+	if (y->o.srclines) {
+		(*lv)[nc - 1].file = src;
+		(*lv)[nc - 1].line = src && lineno > 0 ? (unsigned)lineno : 0;
+	}
+	return nc;
+}
+
+static void
+src_resolve(struct pd_symbolizer *y, struct pd_dso *d, uint64_t at, bool unwound, struct pd_srcinfo *si)
 {
 	struct pd_srclevel one = { NULL, NULL, 0 }, *lv = NULL, *out;
 	size_t alloc = 0, n = 0;
 	uint64_t vaddr;
 	bool dwarf = d->kind == DSO_ELF && d->mod && off_to_vaddr(d->ph, d->nph, at, &vaddr);
+	bool perf = unwound && !y->o.no_inline;
 	Dwarf_Addr addr = dwarf ? vaddr + d->mbias : 0;
 
-	if (dwarf && y->o.inline_frames)
-		n = inline_levels(y, d, addr, &lv, &alloc);
+	if (dwarf && (perf || y->o.inline_frames || y->o.srclines))
+		n = inline_levels(y, d, addr, perf, &lv, &alloc);
 	if (n == 0) {
+		free(lv);
 		lv = &one;
 		n = 1;
-	}
-	/* The outermost is named from the symbol table, as without these options. */
-	lv[n - 1].func = pd_sym_name(y, si->sym);
-	if (dwarf && y->o.srclines) {
-		Dwfl_Line *line = dwfl_module_getsrc(d->mod, addr);
-		int lineno = 0;
-		const char *src = line ? dwfl_lineinfo(line, NULL, &lineno, NULL, NULL, NULL) : NULL;
+		/* The symbol table's name, as without these options. */
+		lv[0].func = pd_sym_name(y, si->sym);
+		if (dwarf && y->o.srclines) {
+			Dwfl_Line *line = d->dmod ? dwfl_module_getsrc(d->dmod, addr) : NULL;
+			int lineno = 0;
+			const char *src = line ? dwfl_lineinfo(line, NULL, &lineno, NULL, NULL, NULL) : NULL;
 
-		lv[0].file = src;
-		lv[0].line = src && lineno > 0 ? (unsigned)lineno : 0;	/* eu-addr2line prints 0 too */
+			lv[0].file = src;
+			lv[0].line = src && lineno > 0 ? (unsigned)lineno : 0;	/* eu-addr2line prints 0 too */
+		}
+	} else if (!perf) {
+		lv[0].func = pd_sym_name(y, si->sym);	/* --inline names the outermost as before */
 	}
-	/* Outermost first, into the arena. */
 	out = pd_arena_alloc(&y->arena, n * sizeof(*out));
 	if (out) {
-		for (size_t i = 0; i < n; i++)
-			out[i] = lv[n - 1 - i];
+		memcpy(out, lv, n * sizeof(*out));
 		si->level = out;
 		si->nr = n;
 	}
@@ -1663,19 +2014,21 @@ src_resolve(struct pd_symbolizer *y, struct pd_dso *d, uint64_t at, struct pd_sr
 }
 
 struct pd_srcinfo *
-pd_symbolizer_src(struct pd_symbolizer *y, struct pd_dso *d, uint64_t rel, bool ret)
+pd_symbolizer_src(struct pd_symbolizer *y, struct pd_dso *d, uint64_t rel, bool ret, bool unwound)
 {
-	uint64_t at = ret && rel ? rel - 1 : rel;
+	/* The unwinder's frames hold their return address - 1 already. */
+	uint64_t at = ret && rel && !unwound ? rel - 1 : rel;
+	uint64_t key = at | (unwound ? SRC_UNWOUND : 0);
 	struct src_entry *e;
 
-	HASH_FIND(hh, d->srcs, &at, sizeof(at), e);
+	HASH_FIND(hh, d->srcs, &key, sizeof(key), e);
 	if (e)
 		return &e->info;
 	e = pd_arena_alloc(&y->arena, sizeof(*e));
 	if (!e)
 		return NULL;
 	memset(e, 0, sizeof(*e));
-	e->at = at;
+	e->at = key;
 	/*
 	 * A return address names the function of its call (perf 6.1 looks it
 	 * up as it is, which differs only after a call to a noreturn function).
@@ -1684,7 +2037,7 @@ pd_symbolizer_src(struct pd_symbolizer *y, struct pd_dso *d, uint64_t rel, bool 
 	if (!e->info.sym && at != rel)
 		e->info.sym = pd_symbolizer_find(y, d, rel);
 	if (e->info.sym)
-		src_resolve(y, d, at, &e->info);
+		src_resolve(y, d, at, unwound, &e->info);
 	HASH_ADD(hh, d->srcs, at, sizeof(e->at), e);
 	return &e->info;
 }
@@ -1692,7 +2045,8 @@ pd_symbolizer_src(struct pd_symbolizer *y, struct pd_dso *d, uint64_t rel, bool 
 /*
  * For the unwinder: the path of D's loadable file (the binary itself, which
  * holds .eh_frame and the bytes of read-only data), build-id checked; not
- * a separate debug file.  False when there is none.
+ * a separate debug file.  False when there is none.  Its DWARF, for the
+ * names of the frames to come, starts being read in a thread.
  */
 bool
 pd_symbolizer_binary_path(struct pd_symbolizer *y, struct pd_dso *d, char *path, size_t len)
@@ -1703,6 +2057,7 @@ pd_symbolizer_binary_path(struct pd_symbolizer *y, struct pd_dso *d, char *path,
 
 	if (d->kind != DSO_ELF)
 		return false;
+	dwarf_prefetch(y, d);
 	/* Every process that maps D asks; open and verify the file once. */
 	if (!d->bin_checked || d->bin_bid_size != d->bid_size) {
 		d->bin_checked = true;

@@ -40,10 +40,19 @@ const char *pd_symbolizer_lookup(struct pd_symbolizer *y, struct pd_dso *d, uint
 const char *pd_sym_name(struct pd_symbolizer *y, struct pd_sym *s);
 
 /*
- * Source view of an address (--inline, --lines): one level per function,
- * the outermost first.  Level 0 is the function of the symbol table (named
- * as pd_sym_name names it); with pd_session_opts.inline_frames, every
+ * Source view of an address (--inline, --lines, and the frames of
+ * --call-graph dwarf chains): one level per function, the outermost first.
+ *
+ * For a frame of the DWARF unwinder (unless pd_session_opts.no_inline),
+ * the levels are the frames perf script prints by default: every function
+ * inlined at the address and the function itself, all named from DWARF
+ * (copy_churn where the symbol table says copy_churn.constprop.0), when
+ * the address has a source line; else the symbol table's name alone.
+ *
+ * For other frames, with pd_session_opts.inline_frames: level 0 is the
+ * function of the symbol table (named as pd_sym_name names it), and every
  * function inlined into it follows, from DWARF, down to the innermost.
+ *
  * The innermost level's place is the line of the address itself; every
  * other level's is the call site of the level below it (DW_AT_call_file
  * and DW_AT_call_line), as eu-addr2line -i prints them.
@@ -61,18 +70,25 @@ struct pd_srcinfo {
 	void *user;			/* a cache slot for the folder */
 };
 
-/* Whether the session asked for inlined frames or source lines. */
-bool pd_symbolizer_src_wanted(const struct pd_symbolizer *y);
+/*
+ * Whether frames get source views: the session asked for inlined frames or
+ * source lines, or (UNWOUND) the frame is the DWARF unwinder's and inline
+ * frames are not turned off.
+ */
+bool pd_symbolizer_src_wanted(const struct pd_symbolizer *y, bool unwound);
 
 /*
  * The source view of REL in D, for the options the session asked for.
  * RET says REL is a return address (any frame but the sample IP and the
  * first user frame under kernel frames): it is looked up at REL - 1, so
- * that it names the call, not the instruction after it.  Each distinct
+ * that it names the call, not the instruction after it.  UNWOUND says
+ * the frame is the DWARF unwinder's (pd_frame.unwound), which holds its
+ * return address - 1 already and is named as perf names those frames.  Each distinct
  * address is resolved once and cached for the symbolizer's life; the DWARF
  * is read only here, on first use.  NULL only when out of memory.
  */
-struct pd_srcinfo *pd_symbolizer_src(struct pd_symbolizer *y, struct pd_dso *d, uint64_t rel, bool ret);
+struct pd_srcinfo *pd_symbolizer_src(struct pd_symbolizer *y, struct pd_dso *d, uint64_t rel, bool ret,
+    bool unwound);
 
 /*
  * Start reading kallsyms in a thread, for the kernel frames to come (the

@@ -722,7 +722,7 @@ addrs_free(struct pd_top *t)
 static int
 src_levels(struct pd_top *t, struct pd_symbolizer *y, struct addr *a, struct pd_dso *d, bool ret)
 {
-	struct pd_srcinfo *si = pd_symbolizer_src(y, d, a->rel, ret);
+	struct pd_srcinfo *si = pd_symbolizer_src(y, d, a->rel, ret, false);
 	const char **lv;
 
 	if (!si)
@@ -1014,7 +1014,7 @@ pd_top_flush(struct pd_top *t, struct pd_session *sess)
 	size_t afr = 0, n = 0;
 	int rc = PD_OK;
 
-	t->src = pd_symbolizer_src_wanted(y);
+	t->src = pd_symbolizer_src_wanted(y, false);
 	/*
 	 * In the order the chains were first seen: an entry takes its display
 	 * fields from the sample that made it, as in perf.

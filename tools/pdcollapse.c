@@ -17,8 +17,8 @@
 
 static const char usage[] =
     "usage: pdcollapse [-hqvV] [--pid | --tid] [--kernel] [--jit] [--all] [--addrs]\n"
-    "                  [--inline] [--lines] [--event name|all] [--weight period|samples]\n"
-    "                  [--no-comm] [--header | --no-header]\n"
+    "                  [--inline | --no-inline] [--lines] [--event name|all]\n"
+    "                  [--weight period|samples] [--no-comm] [--header | --no-header]\n"
     "                  [--no-demangle] [--symfs dir] [--kallsyms file]\n"
     "                  [--debuginfod] [--progress]\n"
     "                  [file ...]";
@@ -26,7 +26,7 @@ static const char usage[] =
 enum {
 	OPT_PID = 0x100, OPT_TID, OPT_KERNEL, OPT_JIT, OPT_ALL, OPT_ADDRS, OPT_EVENT,
 	OPT_WEIGHT, OPT_NO_COMM, OPT_HEADER, OPT_NO_HEADER, OPT_NO_DEMANGLE, OPT_SYMFS, OPT_KALLSYMS,
-	OPT_INLINE, OPT_LINES, OPT_DEBUGINFOD,
+	OPT_INLINE, OPT_NO_INLINE, OPT_LINES, OPT_DEBUGINFOD,
 };
 
 static const struct tool_opt opts[] = {
@@ -36,7 +36,8 @@ static const struct tool_opt opts[] = {
 	{ "jit", no_argument, OPT_JIT, NULL, "mark JIT frames (perf-PID.map) with _[j]" },
 	{ "all", no_argument, OPT_ALL, NULL, "all annotations: --kernel --jit" },
 	{ "addrs", no_argument, OPT_ADDRS, NULL, "show raw addresses of unresolved frames" },
-	{ "inline", no_argument, OPT_INLINE, NULL, "expand inlined functions into frames (DWARF)" },
+	{ "inline", no_argument, OPT_INLINE, NULL, "expand inlined functions into frames in every chain (DWARF)" },
+	{ "no-inline", no_argument, OPT_NO_INLINE, NULL, "no inlined frames, symbol-table names, also in --call-graph dwarf chains" },
 	{ "lines", no_argument, OPT_LINES, NULL, "name frames func (file:line) (DWARF)" },
 	{ "event", required_argument, OPT_EVENT, "event", "fold samples of this event, or all (default: the first)" },
 	{ "weight", required_argument, OPT_WEIGHT, "period|samples", "count samples (default) or sum sample periods" },
@@ -213,7 +214,8 @@ main(int argc, char **argv)
 		case OPT_JIT: flags |= PD_FOLD_JIT; break;
 		case OPT_ALL: flags |= PD_FOLD_KERNEL | PD_FOLD_JIT; break;
 		case OPT_ADDRS: flags |= PD_FOLD_ADDRS; break;
-		case OPT_INLINE: so.inline_frames = 1; break;
+		case OPT_INLINE: so.inline_frames = 1; so.no_inline = 0; break;
+		case OPT_NO_INLINE: so.no_inline = 1; so.inline_frames = 0; break;
 		case OPT_LINES: so.srclines = 1; break;
 		case OPT_EVENT: event = optarg; break;
 		case OPT_WEIGHT:

@@ -18,11 +18,12 @@
 
 static const char usage[] =
     "usage: pdjson [-hqvV] [-f samples|summary|speedscope|tree] [-n N] [--event name|all]\n"
-    "              [--weight period|samples] [--per thread|process] [--inline] [--lines]\n"
+    "              [--weight period|samples] [--per thread|process] [--inline | --no-inline]\n"
+    "              [--lines]"
     "              [--no-demangle] [--symfs dir] [--kallsyms file] [--progress] [file]";
 
 enum {
-	OPT_EVENT = 0x100, OPT_WEIGHT, OPT_PER, OPT_INLINE, OPT_LINES, OPT_NO_DEMANGLE,
+	OPT_EVENT = 0x100, OPT_WEIGHT, OPT_PER, OPT_INLINE, OPT_NO_INLINE, OPT_LINES, OPT_NO_DEMANGLE,
 	OPT_SYMFS, OPT_KALLSYMS,
 };
 
@@ -33,6 +34,7 @@ static const struct tool_opt opts[] = {
 	{ "weight", required_argument, OPT_WEIGHT, "period|samples", "speedscope, tree: weigh by period (default) or sample count" },
 	{ "per", required_argument, OPT_PER, "thread|process", "speedscope: one profile per thread (default) or process" },
 	{ "inline", no_argument, OPT_INLINE, NULL, "samples: add the functions inlined at each frame (DWARF)" },
+	{ "no-inline", no_argument, OPT_NO_INLINE, NULL, "no inlined functions, also for frames of --call-graph dwarf chains" },
 	{ "lines", no_argument, OPT_LINES, NULL, "samples: add file and line to each frame (DWARF)" },
 	{ "no-demangle", no_argument, OPT_NO_DEMANGLE, NULL, "print C++ and Rust names as mangled" },
 	{ "symfs", required_argument, OPT_SYMFS, "dir", "look for binaries and debug files under dir" },
@@ -111,6 +113,7 @@ struct run {
 	struct pd_trace *trace;
 	bool trace_tried;
 	bool inline_src;
+	bool no_inline;			/* --no-inline: no "src" for DWARF-unwound frames */
 	/* Event choice of speedscope and tree. */
 	const char *event;
 	long selected;			/* event index, PD_EVENT_*, or -2 not chosen yet */
@@ -227,7 +230,7 @@ write_frame(struct run *ru, const struct pd_sample *s, size_t i)
 	pd_json_hex(j, fr->ip);
 	pd_json_key(j, "kind");
 	pd_json_str(j, kind_name(fr->kind));
-	if (ru->inline_src) {
+	if (ru->inline_src || (fr->unwound && !ru->no_inline && fr->kind == PD_FRAME_USER)) {
 		/* Below the IP, frames are return addresses (see stack.c), but for user frames under kernel ones. */
 		int ret = i > 0 && s->frames[i - 1].kind != PD_FRAME_KERNEL;
 		size_t n = pd_session_frame_src(ru->s, fr, ret, ru->src, sizeof(ru->src) / sizeof(ru->src[0]));
@@ -1396,7 +1399,8 @@ main(int argc, char **argv)
 				tool_usage_error(usage, "--per takes thread or process, not '%s'", optarg);
 			ru.per_process = !strcmp(optarg, "process");
 			break;
-		case OPT_INLINE: so.inline_frames = 1; ru.inline_src = true; break;
+		case OPT_INLINE: so.inline_frames = 1; so.no_inline = 0; ru.inline_src = true; ru.no_inline = false; break;
+		case OPT_NO_INLINE: so.no_inline = 1; so.inline_frames = 0; ru.no_inline = true; ru.inline_src = so.srclines; break;
 		case OPT_LINES: so.srclines = 1; ru.inline_src = true; break;
 		case OPT_NO_DEMANGLE: so.no_demangle = 1; break;
 		case OPT_SYMFS: so.symfs = optarg; break;
@@ -1412,6 +1416,8 @@ main(int argc, char **argv)
 		tool_usage_error(usage, "one input at most");
 	if (ru.fmt != F_SAMPLES && ru.inline_src)
 		tool_usage_error(usage, "--inline and --lines apply to --format=samples");
+	if (ru.fmt != F_SAMPLES)
+		so.no_inline = 1;	/* no src arrays: no DWARF to read ahead */
 	setvbuf(stdout, obuf, isatty(1) ? _IOLBF : _IOFBF, sizeof(obuf));
 	ru.j = pd_json_new(stdout);
 	if (!ru.j)

@@ -166,7 +166,11 @@ main(int argc, char **argv)
 {
 	struct pd_top_opts o = { .children = -1 };
 	struct pd_top_print pr = { PD_TOP_TEXT, 0, 0 };
-	struct pd_session_opts so = { 0 };
+	/*
+	 * Rows are named by the symbol table, as perf report's self column
+	 * names them; DWARF chains are not expanded (no DWARF read ahead).
+	 */
+	struct pd_session_opts so = { .no_inline = 1 };
 	const char *sort = NULL, *filters[PD_TOP_MAX_KEYS] = { NULL };
 	const char *file;
 	unsigned char head[16];

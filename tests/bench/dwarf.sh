@@ -30,6 +30,7 @@ fi
 
 hyperfine --warmup 1 --runs "${BENCH_RUNS:-5}" --export-json dwarf.json --output=null \
     -n pdcollapse "$bin/pdcollapse dwarf.data" \
+    -n 'pdcollapse --no-inline' "$bin/pdcollapse --no-inline dwarf.data" \
     -n 'perf script' "perf script -i dwarf.data" >&2
 
 mean() {
@@ -41,10 +42,13 @@ rss() {
 	/usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -n 1
 }
 pd=$(mean pdcollapse)
+pn=$(mean 'pdcollapse --no-inline')
 ps=$(mean 'perf script')
 {
 	echo "bench: $(stat -c %s dwarf.data) byte --call-graph dwarf recording ($(perf report --stats -i dwarf.data 2>/dev/null | awk '/ SAMPLE events:/ { print $3; exit }') samples)"
-	printf '  pdcollapse      %8.3f s   peak RSS %7s KB\n' "$pd" "$(rss "$bin/pdcollapse" dwarf.data)"
+	printf '  pdcollapse      %8.3f s   peak RSS %7s KB   (inlined frames, as perf script)\n' "$pd" \
+	    "$(rss "$bin/pdcollapse" dwarf.data)"
+	printf '    --no-inline   %8.3f s   peak RSS %7s KB\n' "$pn" "$(rss "$bin/pdcollapse" --no-inline dwarf.data)"
 	printf '  perf script     %8.3f s   peak RSS %7s KB   (pdcollapse is %.1fx faster)\n' "$ps" \
 	    "$(rss perf script -i dwarf.data)" "$(echo "$ps $pd" | awk '{ print $1 / $2 }')"
 	"$bin/pdcollapse" -v dwarf.data 2>&1 >/dev/null | grep 'DWARF samples' | sed 's/^/  /'
