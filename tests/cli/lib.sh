@@ -18,6 +18,11 @@ trap 'rm -rf "$TMP"' EXIT INT TERM
 # man-db's ~/.manpath start empty; the loaders read their system defaults,
 # not a user's settings.  Standard input is /dev/null, as under CI and cron
 # (a test that wants a terminal or a pipe makes one).
+# Toolchains kept in the home (rustup's ~/.rustup and ~/.cargo, found
+# through PATH) are tools, not leftovers: their homes are named so that
+# they keep working.
+if [ -z "${RUSTUP_HOME:-}" ] && [ -d "$HOME/.rustup" ]; then export RUSTUP_HOME="$HOME/.rustup"; fi
+if [ -z "${CARGO_HOME:-}" ] && [ -d "$HOME/.cargo" ]; then export CARGO_HOME="$HOME/.cargo"; fi
 HOME=$TMP/home
 mkdir "$HOME"
 export HOME
