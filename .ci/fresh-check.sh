@@ -39,37 +39,58 @@ if grep -Ei '^[[:space:]]*(deb|URIs:)' "$sources" | grep -Eiv 'debian' >/dev/nul
 	die "$sources names a repository that is not Debian's; set FRESH_SOURCES to Debian's sources only"
 fi
 
+# release ROOT [keep]: end what still runs in it (only this script's runs
+# put processes there), undo its mounts (each tree whole, lazily if busy),
+# and remove it unless keep is given; never while a mount is left in it.
+release() {
+	for p in /proc/[0-9]*; do
+		if [ "$(readlink "$p/root" 2>/dev/null)" = "$1" ]; then kill -9 "${p#/proc/}" 2>/dev/null; fi
+	done
+	for m in dev sys proc; do
+		if grep -q " $1/$m " /proc/self/mounts; then
+			umount -R "$1/$m" 2>/dev/null || umount -R -l "$1/$m"
+		fi
+	done
+	if grep -q " $1/" /proc/self/mounts; then
+		echo "fresh-check: mounts left under $1; not removing it" >&2
+		return 1
+	fi
+	if [ -n "${2:-}" ]; then
+		echo "fresh-check: root kept in $1" >&2
+	else
+		rm -rf --one-file-system "$1"
+	fi
+}
+
+# A run killed outright (SIGKILL, a lost machine) leaves its root and its
+# mounts behind.  Each run notes its process id beside its root (ROOT.pid,
+# removed at its end); the root of a run whose process is gone is
+# released first.  (A root kept with FRESH_KEEP has no such note.)
+dir=${FRESH_DIR:-/var/tmp}
+for note in "$dir"/pdtools-fresh.*.pid; do
+	[ -f "$note" ] || continue
+	if kill -0 "$(cat "$note")" 2>/dev/null; then continue; fi
+	echo "fresh-check: releasing ${note%.pid}, left by a run that was killed"
+	if [ ! -d "${note%.pid}" ] || release "${note%.pid}"; then rm -f "$note"; fi
+done
+
 log=${FRESH_LOG:-$src/build/fresh-check.log}
 start=$(date +%s)
-root=$(mktemp -d "${FRESH_DIR:-/var/tmp}/pdtools-fresh.XXXXXX")
+root=$(mktemp -d "$dir/pdtools-fresh.XXXXXX")
 chmod 755 "$root"
+echo $$ >"$root.pid"
+child=
 cleanup() {
 	rc=$?
+	set +e
 	trap - EXIT INT TERM HUP
-	# Whatever the tests left running inside the root (they were started
-	# here) is ended before the root goes.
-	for p in /proc/[0-9]*; do
-		[ "$(readlink "$p/root" 2>/dev/null)" = "$root" ] && kill -9 "${p#/proc/}" 2>/dev/null
-	done
+	# mmdebstrap, when interrupted while it works, undoes its own mounts.
+	if [ -n "$child" ]; then kill "$child" 2>/dev/null && wait "$child"; fi
 	if [ -f "$root/root/check.log" ]; then
 		mkdir -p "$(dirname "$log")" && cp "$root/root/check.log" "$log" &&
 			echo "fresh-check: make check's whole output is in $log"
 	fi
-	# Unmount what was mounted (each tree whole, lazily if still busy);
-	# the guard refuses to remove a root that still has a mount in it.
-	for m in dev sys proc; do
-		if grep -q " $root/$m " /proc/self/mounts; then
-			umount -R "$root/$m" 2>/dev/null || umount -R -l "$root/$m"
-		fi
-	done
-	if grep -q " $root/" /proc/self/mounts; then
-		echo "fresh-check: mounts left under $root; not removing it" >&2
-		rc=2
-	elif [ -n "${FRESH_KEEP:-}" ]; then
-		echo "fresh-check: root kept in $root" >&2
-	else
-		rm -rf --one-file-system "$root"
-	fi
+	if release "$root" "${FRESH_KEEP:-}"; then rm -f "$root.pid"; else rc=2; fi
 	echo "fresh-check: $(($(date +%s) - start)) s in all"
 	exit "$rc"
 }
@@ -77,8 +98,13 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
 echo "fresh-check: $suite minbase + git, make, ca-certificates from $sources into $root"
+# Each long step runs in the background and is waited for, so that a
+# signal ends the run at once (the trap) instead of after the step.
 mmdebstrap --quiet --variant=minbase --include=git,make,ca-certificates \
-    --aptopt='Acquire::Languages "none"' "$suite" "$root" "$sources"
+    --aptopt='Acquire::Languages "none"' "$suite" "$root" "$sources" &
+child=$!
+wait "$child"
+child=
 t_root=$(($(date +%s) - start))
 echo "fresh-check: root made in $t_root s"
 
@@ -126,5 +152,7 @@ mount --make-rslave "$root/sys"
 mount --rbind /dev "$root/dev"
 mount --make-rslave "$root/dev"
 chroot "$root" /usr/bin/env -i HOME=/root TERM=dumb \
-    PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin /bin/sh /root/fresh-run.sh </dev/null
+    PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin /bin/sh /root/fresh-run.sh </dev/null &
+run=$!
+wait "$run"
 echo "fresh-check: make check and make demo passed on a fresh $suite root"
