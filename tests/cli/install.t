@@ -1,31 +1,35 @@
 #!/bin/sh
-# make install and make uninstall into a staging DESTDIR: programs, man
-# pages and completions land where the system looks for them; the staged
-# programs run, man renders the staged pages (man -l) and finds them from
-# PATH as it finds /usr/local's, bash completes the staged programs' options
-# from the staged completion file, and bash-completion's loader finds that
-# file on its own from the program's place, as it does after make install
-# to /usr/local; and uninstall leaves nothing behind.
+# make install and make uninstall into a staging DESTDIR, with README's
+# PREFIX=/usr/local: programs, man pages and completions land where the
+# system looks for them; the staged programs run, man renders the staged
+# pages (man -l) and finds them from PATH as it finds /usr/local's, bash
+# completes the staged programs' options from the staged completion file,
+# and bash-completion's own loader, given only its default data directories
+# (/usr/local/share:/usr/share, read from bash_completion itself) under the
+# stage and an empty HOME, loads the staged file by itself, as it does after
+# make install in a new shell; and uninstall leaves nothing behind.  No file
+# outside the stage (an earlier make install, the user's ~/.local) counts.
 . "$PD_SRC/tests/cli/lib.sh"
 
 TOOLS="pdcollapse pdflame pdrecord pdtop pdjson pddiff"
 stage=$TMP/stage
-make -s -C "$PD_SRC" O="$PD_BIN" PREFIX=/usr DESTDIR="$stage" install >"$TMP/log" 2>&1
+P=$stage/usr/local
+make -s -C "$PD_SRC" O="$PD_BIN" PREFIX=/usr/local DESTDIR="$stage" install >"$TMP/log" 2>&1
 check "make install succeeds" [ $? -eq 0 ]
 for t in $TOOLS; do
-	for f in usr/bin/$t usr/share/man/man1/$t.1 usr/share/bash-completion/completions/$t \
-	    usr/share/fish/vendor_completions.d/$t.fish; do
-		[ -f "$stage/$f" ] || not_ok "installs $f"
+	for f in bin/$t share/man/man1/$t.1 share/bash-completion/completions/$t \
+	    share/fish/vendor_completions.d/$t.fish; do
+		[ -f "$P/$f" ] || not_ok "installs /usr/local/$f"
 	done
-	check "$t: the staged program runs" sh -c '"$1" --version >/dev/null' sh "$stage/usr/bin/$t"
+	check "$t: the staged program runs" sh -c '"$1" --version >/dev/null' sh "$P/bin/$t"
 done
-for f in usr/share/man/man5/pd-formats.5 usr/share/man/man7/pdtools.7 usr/share/zsh/site-functions/_pd; do
-	check "installs $f" [ -f "$stage/$f" ]
+for f in share/man/man5/pd-formats.5 share/man/man7/pdtools.7 share/zsh/site-functions/_pd; do
+	check "installs /usr/local/$f" [ -f "$P/$f" ]
 done
 
 # man -l renders every staged page, with its NAME.
 if command -v man >/dev/null 2>&1; then
-	for p in "$stage"/usr/share/man/man*/*; do
+	for p in "$P"/share/man/man*/*; do
 		n=${p##*/}
 		n=${n%.*}
 		if MANWIDTH=80 man -l "$p" 2>"$TMP/err" | grep -q "^NAME" &&
@@ -36,11 +40,12 @@ if command -v man >/dev/null 2>&1; then
 		fi
 	done
 	# "man pdflame" after make install: man-db looks in ../share/man of
-	# every directory on PATH, which is how /usr/local/bin finds its pages.
+	# every directory on PATH, which is how /usr/local/bin finds its pages
+	# (MANPATH unset, HOME empty: no ~/.manpath).
 	for n in pdflame pdtools; do
-		got=$(env -u MANPATH PATH="$stage/usr/bin:$PATH" man -w "$n" 2>"$TMP/err")
+		got=$(env -u MANPATH PATH="$P/bin:$PATH" man -w "$n" 2>"$TMP/err")
 		case $got in
-		"$stage"/usr/share/man/man*/"$n".[17]) ok "man $n finds the installed page from PATH" ;;
+		"$P"/share/man/man*/"$n".[17]) ok "man $n finds the installed page from PATH" ;;
 		*) not_ok "man $n finds the installed page from PATH" "got '$got'" "$(head -c 300 "$TMP/err")" ;;
 		esac
 	done
@@ -54,8 +59,8 @@ fi
 # "pdtop --sort <TAB>" its sort keys.
 if command -v bash >/dev/null 2>&1; then
 	cat >"$TMP/comp.bash" <<'EOS'
-. "$1/usr/share/bash-completion/completions/pdflame"
-. "$1/usr/share/bash-completion/completions/pdtop"
+. "$1/share/bash-completion/completions/pdflame"
+. "$1/share/bash-completion/completions/pdtop"
 complete -p pdflame >/dev/null || exit 3
 COMP_WORDS=(pdflame --)
 COMP_CWORD=1
@@ -67,7 +72,7 @@ COMP_CWORD=2
 _pdtop
 printf '%s\n' "${COMPREPLY[@]}"
 EOS
-	bash "$TMP/comp.bash" "$stage" >"$TMP/comp" 2>"$TMP/err"
+	env -u BASH_ENV bash "$TMP/comp.bash" "$P" >"$TMP/comp" 2>"$TMP/err"
 	if grep -qx -- '--title' "$TMP/comp" && grep -qx -- '--colors' "$TMP/comp" &&
 	    ! sed -n '1,/^---$/p' "$TMP/comp" | grep -qv -- '^--\|^---$'; then
 		ok "bash: pdflame --<TAB> offers pdflame's long options"
@@ -83,33 +88,52 @@ else
 	skip "bash is not installed"
 fi
 
-# "pdflame --<TAB>" in a shell with bash-completion: its loader finds the
-# completion from where the program is (../share/bash-completion/completions),
-# with nothing sourced by hand.
+# "pdflame --<TAB>" in a new shell with bash-completion: its loader
+# (__load_completion) looks in BASH_COMPLETION_USER_DIR or
+# $XDG_DATA_HOME/bash-completion/completions (~/.local/share), then in
+# DIR/bash-completion/completions for each DIR of $XDG_DATA_DIRS, by default
+# /usr/local/share:/usr/share, then beside bash_completion itself.  The test
+# takes that default from bash_completion, puts each directory under the
+# stage, and gives an empty HOME: the staged file must be found and loaded
+# by the loader alone, and the function it runs must come from that file
+# (extdebug names the file that defined it), not from a copy elsewhere.
 bc=/usr/share/bash-completion/bash_completion
 if command -v bash >/dev/null 2>&1 && [ -f "$bc" ]; then
+	dflt=$(sed -n 's/.*XDG_DATA_DIRS:-\([^}]*\)}.*/\1/p' "$bc" | head -n 1)
+	case :$dflt: in
+	*:/usr/local/share:*) ok "bash-completion's default data directories include /usr/local/share ($dflt)" ;;
+	*) not_ok "bash-completion's default data directories include /usr/local/share" "got '$dflt' from $bc" ;;
+	esac
+	xdg=
+	for d in $(echo "$dflt" | tr ':' ' '); do xdg=$xdg${xdg:+:}$stage$d; done
 	cat >"$TMP/load.bash" <<'EOS'
 . "$2"
-PATH="$1/usr/bin:$PATH"
+PATH="$1/bin:$PATH"
 __load_completion pdflame || exit 3
 f=$(complete -p pdflame | sed -n 's/.* -F \([^ ]*\) .*/\1/p')
 [ -n "$f" ] || exit 4
+shopt -s extdebug
+declare -F "$f" | sed 's/^[^ ]* [0-9]* /from: /'
+shopt -u extdebug
 COMP_LINE="pdflame --ti" COMP_POINT=12 COMP_WORDS=(pdflame --ti) COMP_CWORD=1
 "$f" pdflame --ti pdflame
 printf '%s\n' "${COMPREPLY[@]}"
 EOS
-	bash "$TMP/load.bash" "$stage" "$bc" >"$TMP/comp" 2>"$TMP/err"
-	if [ "$(cat "$TMP/comp")" = "--title" ]; then
-		ok "bash-completion loads pdflame's completion by itself: pdflame --ti<TAB> gives --title"
+	env -u BASH_ENV -u BASH_COMPLETION_USER_DIR -u XDG_DATA_HOME XDG_DATA_DIRS="$xdg" \
+	    bash "$TMP/load.bash" "$P" "$bc" >"$TMP/comp" 2>"$TMP/err"
+	if [ "$(sed -n 1p "$TMP/comp")" = "from: $P/share/bash-completion/completions/pdflame" ] &&
+	    [ "$(sed 1d "$TMP/comp")" = "--title" ]; then
+		ok "bash-completion loads the installed completion by itself: pdflame --ti<TAB> gives --title"
 	else
-		not_ok "bash-completion loads pdflame's completion by itself" "got '$(head -c 300 "$TMP/comp")'" \
-		    "$(head -c 300 "$TMP/err")"
+		not_ok "bash-completion loads the installed completion by itself" "got '$(head -c 300 "$TMP/comp")'" \
+		    "XDG_DATA_DIRS=$xdg" "$(head -c 300 "$TMP/err")"
 	fi
 else
 	skip "bash-completion is not installed"
+	skip "bash-completion is not installed"
 fi
 
-make -s -C "$PD_SRC" O="$PD_BIN" PREFIX=/usr DESTDIR="$stage" uninstall >"$TMP/log" 2>&1
+make -s -C "$PD_SRC" O="$PD_BIN" PREFIX=/usr/local DESTDIR="$stage" uninstall >"$TMP/log" 2>&1
 left=$(find "$stage" -type f | wc -l)
 check "make uninstall removes every file it installed" [ "$left" -eq 0 ]
 done_testing

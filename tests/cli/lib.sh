@@ -12,6 +12,22 @@ export LC_ALL=C
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/pdtest.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT INT TERM
+# Nothing of the developer's home or of earlier runs: each test file gets an
+# empty HOME of its own, so perf's build-id cache (~/.debug, which perf
+# record fills and pdcollapse reads), ~/.perfconfig, ~/.local/share and
+# man-db's ~/.manpath start empty; the loaders read their system defaults,
+# not a user's settings.  Standard input is /dev/null, as under CI and cron
+# (a test that wants a terminal or a pipe makes one).
+# Toolchains kept in the home (rustup's ~/.rustup and ~/.cargo, found
+# through PATH) are tools, not leftovers: their homes are named so that
+# they keep working.
+if [ -z "${RUSTUP_HOME:-}" ] && [ -d "$HOME/.rustup" ]; then export RUSTUP_HOME="$HOME/.rustup"; fi
+if [ -z "${CARGO_HOME:-}" ] && [ -d "$HOME/.cargo" ]; then export CARGO_HOME="$HOME/.cargo"; fi
+HOME=$TMP/home
+mkdir "$HOME"
+export HOME
+unset XDG_DATA_HOME XDG_CONFIG_HOME XDG_CACHE_HOME XDG_DATA_DIRS XDG_CONFIG_DIRS BASH_COMPLETION_USER_DIR MANPATH
+exec </dev/null
 tap_n=0
 tap_fail=0
 
