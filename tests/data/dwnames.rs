@@ -1,7 +1,8 @@
 // dwnames.rs - a Rust workload for the names of --call-graph dwarf chains:
 // rustc -O -g, closures, iterator adaptors and std's generic code inlined
 // into the program's functions.  Usage: dwnames-rs ITERATIONS
-use std::hint::black_box;
+// No std::hint::black_box: it is stable only from Rust 1.66, and Debian 12
+// has 1.63.  A volatile read keeps k opaque to the optimizer the same way.
 
 #[inline(never)]
 fn churn(v: &mut Vec<u64>, k: u64) -> u64 {
@@ -23,7 +24,7 @@ fn main() {
     let mut s = 0u64;
     let run = |v: &mut Vec<u64>, k: u64| churn(v, k) ^ sum_windows(v);
     for k in 0..n {
-        s ^= run(&mut v, black_box(k));
+        s ^= run(&mut v, unsafe { std::ptr::read_volatile(&k) });
     }
     println!("{}", s);
 }
