@@ -1574,7 +1574,7 @@ write_folded(struct pd_diff *d, FILE *out, unsigned flags)
 	struct prefix *pre = NULL;
 	size_t npre = 0, apre = 0, n = d->nr_stacks;
 	struct sindex pix = { 0 };
-	int ws = d->o.weight_samples, rc = PD_OK;
+	int ws = d->o.weight_samples || (flags & PD_DIFF_FOLD_SAMPLES), rc = PD_OK;
 	int a = (flags & PD_DIFF_SWAP) ? 1 : 0;
 
 	if (!(v = malloc((n ? n : 1) * sizeof(*v))) || !(c[0] = malloc((n ? n : 1) * 8)) ||

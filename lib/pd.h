@@ -936,6 +936,7 @@ enum pd_diff_flags {
 	PD_DIFF_SWAP = 1u << 1,		/* "stack NEW BASE": widths from BASE */
 	PD_DIFF_NO_MARKS = 1u << 2,	/* no " [NEW]" / " [GONE]" on one-sided frames */
 	PD_DIFF_HEADER = 1u << 3,	/* FOLDED: the "# pd-diff" metadata line first */
+	PD_DIFF_FOLD_SAMPLES = 1u << 4,	/* FOLDED: sample counts, whatever the shares count */
 };
 
 /*

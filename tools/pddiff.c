@@ -285,7 +285,7 @@ main(int argc, char **argv)
 	const char **rules = NULL, **fails = NULL;
 	size_t nr_rules = 0, nr_fails = 0;
 	uint64_t base_runs = 0;
-	bool gate = true, stdin_used = false;
+	bool gate = true, stdin_used = false, weight_given = false;
 	char *defaults[2];
 	struct pd_diff *d;
 	struct pd_diff_side_info info[2];
@@ -329,6 +329,7 @@ main(int argc, char **argv)
 			if (strcmp(optarg, "period") && strcmp(optarg, "samples"))
 				tool_usage_error(usage, "--weight takes period or samples, not '%s'", optarg);
 			o.weight_samples = !strcmp(optarg, "samples");
+			weight_given = true;
 			break;
 		case OPT_SWAP: flags |= PD_DIFF_SWAP; break;
 		case OPT_NO_MARKS: flags |= PD_DIFF_NO_MARKS; break;
@@ -409,8 +410,18 @@ main(int argc, char **argv)
 			pd_warn("%s holds periods, not sample counts (weight=period folded stacks): no "
 			    "significance test, the gate goes by --threshold alone; give perf.data or "
 			    "pdcollapse output without --weight=period", s ? "NEW" : "BASE");
+	/*
+	 * A folded stream without a metadata line counts samples (pd-formats(5)),
+	 * so pdflame and flamegraph.pl name its counts right: unless --weight
+	 * says otherwise, it counts samples even where the shares count periods,
+	 * when both sides know their sample counts.
+	 */
+	if (fmt == PD_DIFF_FOLDED && !weight_given && !o.weight_samples &&
+	    !info[0].samples_unknown && !info[1].samples_unknown)
+		flags |= PD_DIFF_FOLD_SAMPLES;
 	if (!(flags & PD_DIFF_SCALE) && fmt == PD_DIFF_FOLDED &&
-	    (info[0].runs != info[1].runs || (!o.weight_samples && info[0].periods != info[1].periods)))
+	    (info[0].runs != info[1].runs ||
+	     (!o.weight_samples && !(flags & PD_DIFF_FOLD_SAMPLES) && info[0].periods != info[1].periods)))
 		pd_note("BASE and NEW differ in %s; -n scales BASE to NEW's total",
 		    info[0].runs != info[1].runs ? "number of runs" : "units");
 	if (pd_diff_write(d, stdout, fmt, flags) < 0) {

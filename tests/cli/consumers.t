@@ -225,7 +225,8 @@ else
 		not_ok "control: difffolded.pl on --header output" "$(head -c 200 hd.err)"
 	fi
 	# pddiff's differential stream, without its metadata line by default.
-	run_tool pd.diff pd.err pddiff --no-gate synth.samples "$FP"
+	# (Both sides large: flamegraph.pl warns of a low stack count under 100.)
+	run_tool pd.diff pd.err pddiff --no-gate synth.samples synth.data
 	perl "$FG/flamegraph.pl" --minwidth 0 pd.diff >pd.svg 2>pd.fgerr
 	if [ "$rc" -eq 0 ] && ! grep -q '^#' pd.diff && [ ! -s pd.fgerr ]; then
 		ok "pddiff | flamegraph.pl: no metadata line, no warning"
@@ -257,9 +258,13 @@ if [ "$got" = "samples ns cycles bytes samples" ]; then
 else
 	not_ok "pdflame's unit" "got '$got'"
 fi
-run_tool pdd.svg pdd.err sh -c 'pddiff --header --no-gate "$1" "$1" | pdflame' sh "$FP"
-[ "$(unit pdd.svg)" = ns ] && ok "pddiff --header | pdflame: ns for cpu-clock periods" ||
-	not_ok "pddiff --header | pdflame unit" "$(unit pdd.svg)"
+run_tool pdd.svg pdd.err sh -c 'pddiff --header --weight=period --no-gate "$1" "$1" | pdflame' sh "$FP"
+run_tool pds.svg pds.err sh -c 'pddiff --header --no-gate "$1" "$1" | pdflame' sh "$FP"
+run_tool pdn.svg pdn.err sh -c 'pddiff --no-gate "$1" "$1" | pdflame' sh "$FP"
+got="$(unit pdd.svg) $(unit pds.svg) $(unit pdn.svg)"
+[ "$got" = "ns samples samples" ] &&
+	ok "pddiff | pdflame: ns for --weight=period cpu-clock periods (--header), else samples, which the stream then counts" ||
+	not_ok "pddiff | pdflame unit" "got '$got'"
 
 # ---------------------------------------------------------------- pdtop's count
 # perf report's own header lines for the same file are the oracle.

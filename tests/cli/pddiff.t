@@ -68,7 +68,7 @@ grep -q '^app;main;work;memcpy 300 300$' "$TMP/d.folded" && ! grep -q 'memcpy \[
 grep -q '^#' "$TMP/d.folded" && not_ok "no metadata line by default" "$(head -n 1 "$TMP/d.folded")" ||
 	ok "no metadata line by default: every line is 'stack BASE NEW'"
 run_tool "$TMP/h.folded" "$TMP/err" pddiff --header --no-gate -s --normalize "$TMP/rules" "$TMP/base.folded" "$TMP/new.folded"
-if [ "$(head -n 1 "$TMP/h.folded")" = "# pd-diff v1 weight=period event=cpu-clock base_runs=1 new_runs=1 scaled=no columns=base,new tool=pddiff" ] &&
+if [ "$(head -n 1 "$TMP/h.folded")" = "# pd-diff v1 weight=samples event=cpu-clock base_runs=1 new_runs=1 scaled=no columns=base,new tool=pddiff" ] &&
     [ "$(sed 1d "$TMP/h.folded")" = "$(cat "$TMP/d.folded")" ]; then
 	ok "--header: the metadata line with the runs' event first, then the same stream"
 else
@@ -221,6 +221,21 @@ gb=$(echo "$w" | sed 's/.* b="\([0-9]*\)".*/\1/')
 
 # Merged baseline of two runs against one new run, -n: still exit 1 for hotspot.
 expect_exit 1 "--base-runs 2 -n: hotspot still fails" pddiff -n --base-runs 2 "$TMP/base1.data" "$TMP/base2.data" "$TMP/new.data"
+# The folded stream of perf.data inputs counts samples unless --weight says
+# otherwise, as a stream without a metadata line must (pd-formats(5)); the
+# shares of the table and the gate still count periods, as perf diff does.
+run_tool "$TMP/ds.folded" "$TMP/err" pddiff --no-gate "$TMP/base1.data" "$TMP/new.data"
+run_tool "$TMP/dss.folded" "$TMP/err" pddiff --no-gate --weight=samples "$TMP/base1.data" "$TMP/new.data"
+run_tool "$TMP/dsp.folded" "$TMP/err" pddiff --no-gate --weight=period "$TMP/base1.data" "$TMP/new.data"
+if [ -s "$TMP/ds.folded" ] && cmp -s "$TMP/ds.folded" "$TMP/dss.folded" && ! cmp -s "$TMP/ds.folded" "$TMP/dsp.folded"; then
+	ok "perf.data inputs: the folded stream counts samples by default, periods with --weight=period"
+else
+	not_ok "folded stream weight" "$(head -n 2 "$TMP/ds.folded")" "$(head -n 2 "$TMP/dsp.folded")"
+fi
+run_tool "$TMP/tp" "$TMP/err" pddiff --no-gate --format=table "$TMP/base1.data" "$TMP/new.data"
+run_tool "$TMP/tpp" "$TMP/err" pddiff --no-gate --format=table --weight=period "$TMP/base1.data" "$TMP/new.data"
+cmp -s "$TMP/tp" "$TMP/tpp" && ok "... while the table's shares count periods by default" ||
+	not_ok "table shares default" "$(diff "$TMP/tp" "$TMP/tpp" | head -n 4)"
 # Folded input made by pdcollapse (sample counts by default) gives the same verdict.
 pdcollapse "$TMP/base1.data" >"$TMP/b1.folded" 2>/dev/null
 pdcollapse "$TMP/new.data" >"$TMP/n.folded" 2>/dev/null

@@ -76,7 +76,7 @@ grep '%' top.txt | sed 's/^/   /'
 cat <<EOF
 
 5. pddiff --format table base.data new.data
-   pddiff --weight samples base.data new.data | pdflame > diff.svg
+   pddiff base.data new.data | pdflame > diff.svg
    what changed: symbols whose share grew significantly fail the gate (exit 1
    in CI); the differential flame graph is red where time grew, blue where
    it shrank.
@@ -88,7 +88,7 @@ case $rc in
 1) echo "   gate: failed (exit 1): $(cut -c1-100 diff.err | head -n 1)" ;;
 *) fail "pddiff failed: $(tail -n 1 diff.err)" ;;
 esac
-pddiff --weight samples base.data new.data 2>/dev/null | pdflame --title "make demo: shop base -> new" >diff.svg ||
+pddiff base.data new.data 2>/dev/null | pdflame --title "make demo: shop base -> new" >diff.svg ||
 	fail "pddiff | pdflame failed"
 
 cat <<EOF
