@@ -40,13 +40,19 @@
  * pdcollapse names its frames (but with pdtop's untidied function names),
  * and keyed by DSO and name, so a function counts alike wherever it was
  * inlined.  The innermost level of the sample's own address is the self
- * entry; every level of every frame is a children entry, once per sample.  Return addresses are looked up one byte
- * earlier, as in stack.c, so the address cache is keyed by that too.  perf
- * 6.1 differs: it expands inlined functions only for DWARF-unwound chains,
- * names them "func (inlined)", keys them by the function they were inlined
- * into, and leaves self with the function of the symbol table.
+ * entry; every level of every frame is a children entry, once per sample.
+ * Return addresses are looked up one byte earlier, as in stack.c, so the
+ * address cache is keyed by that too.
+ *
+ * Without them, the children of DWARF-unwound chains are perf report's
+ * (dw_rows): each frame is the functions inlined at it and the function
+ * itself, named as perf script names them; a name that differs from the
+ * symbol table's is perf's "func (inlined)" row over the symbol's range,
+ * and self stays with the symbol.  Those rows are found as perf finds them,
+ * in a red-black tree, sample by sample (perf_find, perf_collapse).
  */
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -62,7 +68,12 @@
 #define HEALTH_THREADS	10		/* threads listed by --health */
 #define FILTERED	(1ull << 63)	/* in a chain's event word: the thread filters drop it */
 #define RET_TAG		4		/* in an address tag: a return address (source views only) */
+#define UNW_TAG		8		/* in a frame word and an address tag: a DWARF-unwound frame */
 #define SRC_KEY		UINT64_MAX	/* ends the symbol key of an entry keyed by name */
+#define INL_KEY		(1ull << 63)	/* in the start word of a perf "(inlined)" entry's key */
+
+/* DSOs come from calloc: their low four bits are free for the tags above. */
+_Static_assert(_Alignof(max_align_t) >= 16, "DSO pointers must leave four bits for tags");
 
 struct chain {
 	uint64_t hash;
@@ -79,6 +90,7 @@ struct addr {
 	const char *name;		/* interned symbol name, NULL without a symbol */
 	const char **lv;		/* source views: interned level names, outermost first */
 	size_t nlv;
+	const bool *inl;		/* DWARF frames: level I is perf's "func (inlined)" */
 };
 
 /*
@@ -106,6 +118,9 @@ struct entry {
 	uint64_t addr, start, end;	/* address (no symbol) or symbol range */
 	uint32_t pid, tid;
 	char level;
+	bool inlined;			/* perf's fake symbol of an inlined function: "sym (inlined)" */
+	bool red;			/* in the table's tree: */
+	uint32_t up, ch[2];		/* entry index + 1, 0 for none */
 	bool filtered;			/* made by a sample the filters drop: not shown */
 };
 
@@ -114,6 +129,7 @@ struct table {
 	uint64_t samples, period;	/* every sample of the event */
 	uint64_t kept_samples, kept_period;	/* those the filters keep (--health) */
 	bool selected, has_chain, seen;
+	uint32_t root;			/* DWARF inline rows: the entries' tree (perf_find) */
 };
 
 struct istr {
@@ -145,6 +161,8 @@ struct pd_top {
 	size_t nr_keys, nkey;
 	bool has_sym_key, per_comm, per_thread, sort_set;
 	bool src;			/* the session asks for source views (--inline, --lines) */
+	bool dwsrc;			/* DWARF-unwound frames are named as perf report names them */
+	bool dwarf;			/* some event has user stacks to unwind (--call-graph dwarf) */
 	bool leaf_only;			/* self only: a chain is its leaf */
 	bool leaf_asked;		/* and the session was told */
 	int children;			/* decided: 0 or 1; -1 until pd_top_begin */
@@ -175,6 +193,11 @@ struct pd_top {
 
 	struct entry *ents;
 	size_t nents, aents;
+	uint32_t *added;		/* DWARF inline rows: the entries of the sample so far */
+	size_t nadded, aadded;
+	struct logged { uint64_t seq, period; } *log;	/* and the samples, in file order */
+	size_t nlog, alog;
+	uint64_t seq0;			/* the seq of the first chain since the last flush */
 	uint32_t *eidx;			/* open addressing: index + 1, 0 empty */
 	size_t ecap;
 	uint64_t stamp;
@@ -275,6 +298,7 @@ pd_top_free(struct pd_top *t)
 		return;
 	HASH_ITER(hh, t->strs, s, st)
 		HASH_DEL(t->strs, s);
+
 	HASH_ITER(hh, t->threads, th, tt)
 		HASH_DEL(t->threads, th);
 	for (size_t i = 0; i < t->nr_tables; i++)
@@ -284,6 +308,8 @@ pd_top_free(struct pd_top *t)
 	free(t->scratch);
 	addrs_free(t);
 	free(t->ents);
+	free(t->added);
+	free(t->log);
 	free(t->eidx);
 	free(t->event);
 	free(t->input);
@@ -510,6 +536,7 @@ pd_top_begin(struct pd_top *t, struct pd_reader *r)
 		if (!tb->name && !(tb->name = strdup(e->name ? e->name : "?")))
 			return set_error(t, PD_E_NOMEM, "out of memory");
 		tb->has_chain = (e->sample_type & PERF_SAMPLE_CALLCHAIN) != 0;
+		t->dwarf |= (e->sample_type & PERF_SAMPLE_STACK_USER) != 0;
 		chains |= tb->has_chain;
 		tb->selected = !t->event || pd_event_name_matches(t->event, tb->name);
 		t->event_found |= t->event && tb->selected;
@@ -583,6 +610,19 @@ thread_filtered(struct pd_top *t, const struct pd_sample *s)
 	return false;
 }
 
+/*
+ * perf report 6.1 expands the frames of DWARF chains into their inlined
+ * functions for the children of symbol keys (util/machine.c,
+ * append_inlines); self keeps the symbol table's function.  pdtop does so
+ * unless --inline or --lines ask for its own views, or --no-inline.
+ */
+static bool
+dw_rows(const struct pd_top *t, const struct pd_symbolizer *y)
+{
+	return t->dwarf && t->children > 0 && t->has_sym_key && !pd_symbolizer_src_wanted(y, false) &&
+	    pd_symbolizer_src_wanted(y, true);
+}
+
 int
 pd_top_add(struct pd_top *t, struct pd_session *sess, const struct pd_sample *s)
 {
@@ -624,7 +664,7 @@ pd_top_add(struct pd_top *t, struct pd_session *sess, const struct pd_sample *s)
 		const struct pd_frame *f = &s->frames[i];
 		uint64_t *w = k + 4 + t->fw * i;
 
-		w[0] = (uint64_t)(uintptr_t)f->dso | f->kind;
+		w[0] = (uint64_t)(uintptr_t)f->dso | f->kind | (f->unwound ? UNW_TAG : 0);
 		w[1] = f->rel;
 		h = mix(mix(h, w[0]), w[1]);
 		if (t->fw == 3) {
@@ -644,6 +684,8 @@ pd_top_add(struct pd_top *t, struct pd_session *sess, const struct pd_sample *s)
 			goto counted;
 		}
 	}
+	if (!t->used)
+		t->seq0 = t->seq;
 	{
 		uint64_t *key = pd_arena_alloc(&t->keys_arena, words * 8);
 
@@ -655,6 +697,13 @@ pd_top_add(struct pd_top *t, struct pd_session *sess, const struct pd_sample *s)
 		t->pending += words * 8;
 	}
 counted:
+	if (dw_rows(t, pd_session_symbolizer(sess))) {
+		/* Rows as perf makes them, sample by sample (perf_find). */
+		if (PD_GROW(t->log, t->nlog + 1, t->alog) < 0)
+			return set_error(t, PD_E_NOMEM, "out of memory");
+		t->log[t->nlog++] = (struct logged){ t->tab[j].seq, s->period };
+		t->pending += sizeof(*t->log);
+	}
 	if (t->pending > TOP_PENDING_MAX)
 		return pd_top_flush(t, sess);
 	return PD_OK;
@@ -718,12 +767,22 @@ addrs_free(struct pd_top *t)
  * Source views: the levels of A, "func" or "func (file:line)" as pdcollapse
  * names its frames, interned, and the symbol of the address looked up (one
  * byte earlier for a return address, RET).  -1 when out of memory.
+ *
+ * UNWOUND: A is a frame of a DWARF chain, whose levels are the frames perf
+ * puts in its call chain (machine.c, append_inlines): one per function
+ * inlined at the address and one for the function itself, named as perf
+ * script names them.  A level whose name differs from the symbol table's
+ * is a symbol perf makes up (srcline.c, new_inline_sym), shown as
+ * "func (inlined)" and spanning the symbol's range; the others are the
+ * symbol itself.
  */
 static int
-src_levels(struct pd_top *t, struct pd_symbolizer *y, struct addr *a, struct pd_dso *d, bool ret)
+src_levels(struct pd_top *t, struct pd_symbolizer *y, struct addr *a, struct pd_dso *d, bool ret,
+    bool unwound)
 {
-	struct pd_srcinfo *si = pd_symbolizer_src(y, d, a->rel, ret, false);
-	const char **lv;
+	struct pd_srcinfo *si = pd_symbolizer_src(y, d, a->rel, ret, unwound);
+	const char **lv, *symname = NULL;
+	bool *inl = NULL;
 
 	if (!si)
 		return -1;
@@ -732,17 +791,23 @@ src_levels(struct pd_top *t, struct pd_symbolizer *y, struct addr *a, struct pd_
 		return 0;
 	if (!(lv = pd_arena_alloc(&t->arena, si->nr * sizeof(*lv))))
 		return -1;
+	if (unwound && (!(inl = pd_arena_alloc(&t->arena, si->nr * sizeof(*inl))) ||
+	    !(symname = pd_sym_name(y, si->sym))))
+		return -1;
 	for (size_t i = 0; i < si->nr; i++) {
 		const struct pd_srclevel *l = &si->level[i];
 
 		pd_buf_reset(&t->tmp);
-		if (pd_buf_addstr(&t->tmp, l->func) < 0 ||
-		    (l->file && pd_buf_addf(&t->tmp, " (%s:%u)", l->file, l->line) < 0) ||
+		if (pd_buf_addstr(&t->tmp, l->func ? l->func : "??") < 0 ||
+		    (!unwound && l->file && pd_buf_addf(&t->tmp, " (%s:%u)", l->file, l->line) < 0) ||
 		    !(lv[i] = intern(t, t->tmp.buf, t->tmp.len)))
 			return -1;
+		if (inl)
+			inl[i] = strcmp(lv[i], symname) != 0;
 	}
 	a->lv = lv;
 	a->nlv = si->nr;
+	a->inl = inl;
 	return 0;
 }
 
@@ -753,7 +818,7 @@ src_levels(struct pd_top *t, struct pd_symbolizer *y, struct addr *a, struct pd_
 static struct addr *
 addr_get(struct pd_top *t, struct pd_symbolizer *y, uint64_t tag, uint64_t rel)
 {
-	struct pd_dso *d = (struct pd_dso *)(uintptr_t)(tag & ~(uint64_t)7);
+	struct pd_dso *d = (struct pd_dso *)(uintptr_t)(tag & ~(uint64_t)15);
 	struct addr *a;
 	size_t j;
 
@@ -776,8 +841,8 @@ addr_get(struct pd_top *t, struct pd_symbolizer *y, uint64_t tag, uint64_t rel)
 	t->aused++;
 	if (d) {
 		a->dso = dso_short(t, d);
-		if (t->src && (tag & 3) == PD_FRAME_USER) {
-			if (src_levels(t, y, a, d, tag & RET_TAG) < 0)
+		if ((t->src || (tag & UNW_TAG)) && (tag & 3) == PD_FRAME_USER) {
+			if (src_levels(t, y, a, d, tag & RET_TAG, tag & UNW_TAG) < 0)
 				return NULL;
 		} else {
 			a->sym = pd_symbolizer_find(y, d, rel);
@@ -857,6 +922,7 @@ struct frame_ref {
 	uint64_t rel, ip;
 	unsigned kind;
 	const char *src;		/* source views: the level's name; the entry is keyed by it */
+	bool inl;			/* and SRC is perf's "(inlined)" symbol over the symbol's range */
 };
 
 /*
@@ -884,13 +950,23 @@ make_key(struct pd_top *t, uint64_t *k, struct entry *p, size_t ev, const char *
 		p->end = f->a->sym->end;
 		if (f->src)
 			p->sym = f->src;
+		p->inlined = f->inl;
 	} else {
 		p->addr = self ? f->rel : f->ip;
 	}
 	for (size_t i = 0; i < t->nr_keys; i++) {
 		switch (t->keys[i]) {
 		case PD_TOP_SYMBOL:
-			if (f->src) {		/* interned: the pointer is the name */
+			if (f->src && f->inl) {
+				/*
+				 * perf's "(inlined)" symbol: such entries are
+				 * found in perf's tree (perf_find), not by
+				 * key; a key of their own all the same.
+				 */
+				k[n] = (uint64_t)(uintptr_t)p->dso;
+				k[n + 1] = (uint64_t)(uintptr_t)f->src;
+				k[n + 2] = p->start | INL_KEY;
+			} else if (f->src) {	/* interned: the pointer is the name */
 				k[n] = (uint64_t)(uintptr_t)p->dso;
 				k[n + 1] = (uint64_t)(uintptr_t)f->src;
 				k[n + 2] = SRC_KEY;
@@ -921,14 +997,268 @@ make_key(struct pd_top *t, uint64_t *k, struct entry *p, size_t ev, const char *
 	}
 }
 
+/*
+ * DWARF chains with inline rows: perf's order of hist entries.  perf
+ * finds the entry of a sample in a red-black tree (util/hist.c,
+ * hists__findnew_entry), comparing each node L on the path with the new
+ * entry R key by key (hist_entry__cmp).  Its symbol comparison
+ * (util/sort.c, _sort__sym_cmp) takes an "(inlined)" symbol for any of the
+ * same name whose range meets its own, so it is not transitive: an entry
+ * can miss an equal one elsewhere in the tree and make another row of the
+ * same name.  To make the same rows, these tables are such a tree too,
+ * built in the order perf builds it (the chains in the order first seen,
+ * each root first, as perf's cumulative entries), with the same
+ * comparison and the same balancing (the textbook insertion, as Linux's lib/rbtree.c).
+ */
+static const char *
+nz(const char *s)
+{
+	return s ? s : "";
+}
+
+static int
+cmp_null(const void *l, const void *r)
+{
+	if (!l && !r)
+		return 0;
+	return !l ? -1 : 1;
+}
+
+static int
+sgn64(uint64_t d)
+{
+	return (int64_t)d < 0 ? -1 : (d != 0);
+}
+
+/* _sort__dso_cmp(right, left) of sort__dso_cmp(L, R). */
+static int
+perf_dso_cmp(const struct entry *l, const struct entry *r)
+{
+	if (!l->dso || !r->dso)
+		return cmp_null(l->dso, r->dso);
+	return strcmp(r->dso, l->dso);
+}
+
+static int
+perf_cmp(const struct pd_top *t, const struct entry *l, const struct entry *r)
+{
+	int c = 0;
+
+	for (size_t i = 0; i < t->nr_keys && !c; i++) {
+		switch (t->keys[i]) {
+		case PD_TOP_SYMBOL:
+			if (!l->sym && !r->sym) {
+				c = sgn64(r->addr - l->addr);
+				break;
+			}
+			if ((c = perf_dso_cmp(l, r)))
+				break;
+			if (!l->sym || !r->sym) {
+				c = cmp_null(l->sym, r->sym);
+				break;
+			}
+			if (l->inlined || r->inlined) {
+				if ((c = strcmp(l->sym, r->sym)))
+					break;
+				if (l->start <= r->end && l->end >= r->start)
+					break;
+			}
+			c = l->start != r->start ? sgn64(r->start - l->start) : sgn64(r->end - l->end);
+			break;
+		case PD_TOP_DSO:
+			c = perf_dso_cmp(l, r);
+			break;
+		case PD_TOP_COMM:
+			c = strcmp(nz(r->comm), nz(l->comm));
+			break;
+		case PD_TOP_PID:
+			c = sgn64((uint64_t)r->pid - l->pid);
+			break;
+		case PD_TOP_TID:
+			c = sgn64((uint64_t)r->tid - l->tid);
+			break;
+		}
+	}
+	return c;
+}
+
+#define ENT(i)	(&t->ents[(i) - 1])
+
+/* Turn the subtree at X so that its child on SIDE takes its place. */
+static void
+rb_rotate(struct pd_top *t, uint32_t *root, uint32_t x, int side)
+{
+	uint32_t y = ENT(x)->ch[side], b = ENT(y)->ch[!side], p = ENT(x)->up;
+
+	ENT(x)->ch[side] = b;
+	if (b)
+		ENT(b)->up = x;
+	ENT(y)->up = p;
+	if (!p)
+		*root = y;
+	else
+		ENT(p)->ch[ENT(p)->ch[1] == x] = y;
+	ENT(y)->ch[!side] = x;
+	ENT(x)->up = y;
+}
+
+static void
+rb_insert(struct pd_top *t, uint32_t *root, uint32_t z)
+{
+	ENT(z)->red = true;
+	while (ENT(z)->up && ENT(ENT(z)->up)->red) {
+		uint32_t p = ENT(z)->up, g = ENT(p)->up;
+		int dir = ENT(g)->ch[1] == p;	/* the side of G that P is on */
+		uint32_t u = ENT(g)->ch[!dir];
+
+		if (u && ENT(u)->red) {
+			ENT(p)->red = ENT(u)->red = false;
+			ENT(g)->red = true;
+			z = g;
+			continue;
+		}
+		if (ENT(p)->ch[!dir] == z) {
+			z = p;
+			rb_rotate(t, root, z, !dir);
+			p = ENT(z)->up;
+		}
+		ENT(p)->red = false;
+		ENT(g)->red = true;
+		rb_rotate(t, root, g, dir);
+	}
+	ENT(*root)->red = false;
+}
+
+/* Where entry NEW goes in the tree at *ROOT: an equal entry, or 0 and its parent in *UP, side *C. */
+static uint32_t
+rb_find(struct pd_top *t, uint32_t root, const struct entry *new, uint32_t *up, int *c)
+{
+	uint32_t n = root;
+
+	*up = 0;
+	*c = 0;
+	while (n) {
+		if (!(*c = perf_cmp(t, ENT(n), new)))
+			return n;
+		*up = n;
+		n = ENT(n)->ch[*c > 0];
+	}
+	return 0;
+}
+
+static void
+rb_link(struct pd_top *t, uint32_t *root, uint32_t n, uint32_t up, int c)
+{
+	ENT(n)->up = up;
+	ENT(n)->ch[0] = ENT(n)->ch[1] = 0;
+	if (!up)
+		*root = n;
+	else
+		ENT(up)->ch[c > 0] = n;
+	rb_insert(t, root, n);
+}
+
+/* The entry perf finds or makes for PROTO in its table's tree. */
+static struct entry *
+perf_find(struct pd_top *t, const struct entry *proto)
+{
+	struct table *tb = &t->tables[proto->event];
+	uint32_t n, up;
+	int c;
+
+	if ((n = rb_find(t, tb->root, proto, &up, &c)))
+		return ENT(n);
+	if (t->nents >= UINT32_MAX - 1 || PD_GROW(t->ents, t->nents + 1, t->aents) < 0)
+		return NULL;
+	n = (uint32_t)++t->nents;
+	*ENT(n) = *proto;
+	rb_link(t, &tb->root, n, up, c);
+	return ENT(n);
+}
+
+/*
+ * With the comm key, perf moves the entries to a second tree before it
+ * shows them (hist.c, hists__collapse_resort): in the order of the first,
+ * each merged into an entry it compares equal to (the same comparison
+ * for these keys), or added.  Merged entries are left without counts.
+ */
+static int
+perf_collapse(struct pd_top *t)
+{
+	uint32_t *seq = NULL;
+	bool comm = false;
+
+	for (size_t i = 0; i < t->nr_keys; i++)
+		comm |= t->keys[i] == PD_TOP_COMM;
+	if (!comm || !t->nents)
+		return PD_OK;
+	if (!(seq = malloc(t->nents * sizeof(*seq))))
+		return set_error(t, PD_E_NOMEM, "out of memory");
+	for (size_t ev = 0; ev < t->nr_tables; ev++) {
+		struct table *tb = &t->tables[ev];
+		uint32_t n = tb->root, m = 0, up;
+		int c;
+
+		/* In order: the leftmost, then each next. */
+		while (n && ENT(n)->ch[0])
+			n = ENT(n)->ch[0];
+		while (n) {
+			seq[m++] = n;
+			if (ENT(n)->ch[1]) {
+				for (n = ENT(n)->ch[1]; ENT(n)->ch[0]; n = ENT(n)->ch[0])
+					;
+			} else {
+				while (ENT(n)->up && ENT(ENT(n)->up)->ch[1] == n)
+					n = ENT(n)->up;
+				n = ENT(n)->up;
+			}
+		}
+		tb->root = 0;
+		for (uint32_t i = 0; i < m; i++) {
+			struct entry *e = ENT(seq[i]), *to;
+
+			if (!(n = rb_find(t, tb->root, e, &up, &c))) {
+				rb_link(t, &tb->root, seq[i], up, c);
+				continue;
+			}
+			to = ENT(n);
+			to->self_samples += e->self_samples;
+			to->self_period += e->self_period;
+			to->acc_samples += e->acc_samples;
+			to->acc_period += e->acc_period;
+			e->self_samples = e->self_period = e->acc_samples = e->acc_period = 0;
+		}
+	}
+	free(seq);
+	return PD_OK;
+}
+
+#undef ENT
+
 static int
 add_entry(struct pd_top *t, const uint64_t *k, const struct entry *proto, uint64_t samples,
     uint64_t period, bool self)
 {
-	struct entry *e = entry_get(t, k, proto);
+	struct entry *e;
 
+	/*
+	 * perf's cumulative entries skip one that compares equal to an entry
+	 * this sample added already (hist.c, iter_add_next_cumulative_entry).
+	 */
+	if (t->dwsrc && !self)
+		for (size_t i = 0; i < t->nadded; i++)
+			if (!perf_cmp(t, &t->ents[t->added[i]], proto))
+				return PD_OK;
+	e = t->dwsrc ? perf_find(t, proto) : entry_get(t, k, proto);
 	if (!e)
 		return set_error(t, PD_E_NOMEM, "out of memory");
+	if (t->dwsrc) {
+		if (self)
+			t->nadded = 0;
+		if (PD_GROW(t->added, t->nadded + 1, t->aadded) < 0)
+			return set_error(t, PD_E_NOMEM, "out of memory");
+		t->added[t->nadded++] = (uint32_t)(e - t->ents);
+	}
 	if (self) {
 		e->self_samples += samples;
 		e->self_period += period;
@@ -987,7 +1317,7 @@ kept_by_dso_sym(const struct pd_top *t, const struct frame_ref *leaf)
 {
 	if (t->f_dso.n) {
 		const struct addr *a = leaf->a;
-		struct pd_dso *d = a ? (struct pd_dso *)(uintptr_t)(a->tag & ~(uint64_t)7) : NULL;
+		struct pd_dso *d = a ? (struct pd_dso *)(uintptr_t)(a->tag & ~(uint64_t)15) : NULL;
 
 		if (!d || !(list_has(&t->f_dso, a->dso) || list_has(&t->f_dso, pd_dso_name(d))))
 			return false;
@@ -1005,6 +1335,114 @@ chain_seq_cmp(const void *pa, const void *pb)
 	return a->seq < b->seq ? -1 : a->seq > b->seq;
 }
 
+/*
+ * The frames of chain C, named, into *FR (NF of them); UNRESOLVED: some
+ * frame has no symbol.  -1 when out of memory.
+ */
+static int
+chain_frames(struct pd_top *t, struct pd_symbolizer *y, const struct chain *c, struct frame_ref **fr,
+    size_t *afr, size_t *nf, bool *unresolved)
+{
+	size_t n = (c->key[0] - 4) / t->fw;
+
+	if (PD_GROW(*fr, n + 1, *afr) < 0)
+		return -1;
+	*nf = n;
+	*unresolved = false;
+	/*
+	 * DWARF inline rows: perf report shows children with the chain in
+	 * caller order, and so looks its frames up from the root (the
+	 * names can depend on the order: sym.c, a2l_name).
+	 */
+	for (size_t i = 0; i < n; i++) {
+		size_t f = t->dwsrc ? n - 1 - i : i;
+		const uint64_t *w = c->key + 4 + t->fw * f;
+		struct frame_ref *r = &(*fr)[f];
+		/*
+		 * Source views: below the sample address, a return address,
+		 * but for the first user frame under kernel frames (as
+		 * stack.c).  DWARF frames as perf names them (dw_rows).
+		 */
+		bool ret = t->src && f > 0 && (c->key[4 + t->fw * (f - 1)] & 3) != PD_FRAME_KERNEL;
+		bool unw = t->dwsrc && (w[0] & UNW_TAG);
+
+		r->a = addr_get(t, y, (w[0] & ~(uint64_t)UNW_TAG) | (ret ? RET_TAG : 0) | (unw ? UNW_TAG : 0),
+		    w[1]);
+		if (!r->a)
+			return -1;
+		r->kind = w[0] & 3;
+		r->rel = w[1];
+		r->ip = t->fw == 3 ? w[2] : w[1];
+		r->src = NULL;
+		r->inl = false;
+		*unresolved |= !r->a->sym;
+	}
+	if (n == 0)		/* a chain perf drops; no address left */
+		(*fr)[0] = (struct frame_ref){ NULL, 0, 0, PD_FRAME_USER, NULL, false };
+	return 0;
+}
+
+/* The comm of chain C, interned, into *COMM.  -1 when out of memory. */
+static int
+chain_comm(struct pd_top *t, const struct chain *c, const char **comm)
+{
+	const char *cm = (const char *)(uintptr_t)c->key[2];
+
+	*comm = NULL;
+	if (cm && !(*comm = intern(t, cm, strlen(cm))))
+		return -1;
+	return 0;
+}
+
+/* SAMPLES and PERIOD of chain C (frames FR, NF of them) to its entries. */
+static int
+chain_entries(struct pd_top *t, const struct chain *c, struct frame_ref *fr, size_t nf, const char *comm,
+    bool filtered, uint64_t samples, uint64_t period)
+{
+	size_t ev = (size_t)(c->key[1] & ~FILTERED), start;
+	uint64_t k[KEY_WORDS];
+	struct entry proto;
+	char level;
+	int rc;
+
+	t->stamp++;
+	/* Source views: self is the innermost level. */
+	if (fr[0].a && fr[0].a->nlv && !fr[0].a->inl)
+		fr[0].src = fr[0].a->lv[fr[0].a->nlv - 1];
+	make_key(t, k, &proto, ev, comm, c->key[3], &fr[0], true);
+	proto.filtered = filtered;
+	rc = add_entry(t, k, &proto, samples, period, true);
+	if (!t->children || rc < 0)
+		return rc;
+	/*
+	 * perf walks the chain from the root and keeps max_stack frames.
+	 * A frame without a map keeps the mark of the last one with a
+	 * map, or the sample's own (fill_callchain_info leaves it).
+	 */
+	start = nf > t->max_stack ? nf - t->max_stack : 0;
+	level = level_of(fr[0].kind);
+	for (size_t f = nf; f-- > start && rc == PD_OK;) {
+		size_t nlv = fr[f].a->nlv ? fr[f].a->nlv : 1;
+
+		/*
+		 * Source views: every level, outermost first.  DWARF frames:
+		 * the symbol itself, or perf's "(inlined)" one.
+		 */
+		for (size_t l = 0; l < nlv && rc == PD_OK; l++) {
+			fr[f].inl = fr[f].a->inl && fr[f].a->inl[l];
+			fr[f].src = fr[f].a->nlv && (!fr[f].a->inl || fr[f].inl) ? fr[f].a->lv[l] : NULL;
+			make_key(t, k, &proto, ev, comm, c->key[3], &fr[f], false);
+			proto.filtered = filtered;
+			if (fr[f].a->dso)
+				level = proto.level;
+			else
+				proto.level = level;
+			rc = add_entry(t, k, &proto, samples, period, false);
+		}
+	}
+	return rc;
+}
+
 int
 pd_top_flush(struct pd_top *t, struct pd_session *sess)
 {
@@ -1015,6 +1453,7 @@ pd_top_flush(struct pd_top *t, struct pd_session *sess)
 	int rc = PD_OK;
 
 	t->src = pd_symbolizer_src_wanted(y, false);
+	t->dwsrc = dw_rows(t, y);
 	/*
 	 * In the order the chains were first seen: an entry takes its display
 	 * fields from the sample that made it, as in perf.
@@ -1028,54 +1467,16 @@ pd_top_flush(struct pd_top *t, struct pd_session *sess)
 		qsort(order, n, sizeof(*order), chain_seq_cmp);
 	for (size_t i = 0; i < n && rc == PD_OK; i++) {
 		struct chain *c = order[i];
-		struct table *tb;
-		uint64_t k[KEY_WORDS];
-		struct entry proto;
-		const char *comm = NULL;
-		size_t nf, start;
-		bool unresolved = false, filtered = c->key[1] & FILTERED;
-		size_t ev = (size_t)(c->key[1] & ~FILTERED);
-		char level;
+		struct table *tb = &t->tables[c->key[1] & ~FILTERED];
+		const char *comm;
+		size_t nf;
+		bool unresolved, filtered = c->key[1] & FILTERED;
 
-		tb = &t->tables[ev];
-		nf = (c->key[0] - 4) / t->fw;
-		if (PD_GROW(fr, nf + 1, afr) < 0) {
+		if (chain_frames(t, y, c, &fr, &afr, &nf, &unresolved) < 0 || chain_comm(t, c, &comm) < 0) {
 			rc = set_error(t, PD_E_NOMEM, "out of memory");
 			break;
 		}
-		for (size_t f = 0; f < nf; f++) {
-			const uint64_t *w = c->key + 4 + t->fw * f;
-			/*
-			 * Source views: below the sample address, a return
-			 * address, but for the first user frame under kernel
-			 * frames (as stack.c).
-			 */
-			bool ret = t->src && f > 0 && (c->key[4 + t->fw * (f - 1)] & 3) != PD_FRAME_KERNEL;
-
-			fr[f].a = addr_get(t, y, w[0] | (ret ? RET_TAG : 0), w[1]);
-			if (!fr[f].a) {
-				rc = set_error(t, PD_E_NOMEM, "out of memory");
-				break;
-			}
-			fr[f].kind = w[0] & 3;
-			fr[f].rel = w[1];
-			fr[f].ip = t->fw == 3 ? w[2] : w[1];
-			fr[f].src = NULL;
-			unresolved |= !fr[f].a->sym;
-		}
-		if (rc < 0)
-			break;
-		if (nf == 0)		/* a chain perf drops; no address left */
-			fr[0] = (struct frame_ref){ NULL, 0, 0, PD_FRAME_USER, NULL };
 		filtered |= !kept_by_dso_sym(t, &fr[0]);
-		if (c->key[2]) {
-			const char *cm = (const char *)(uintptr_t)c->key[2];
-
-			if (!(comm = intern(t, cm, strlen(cm)))) {
-				rc = set_error(t, PD_E_NOMEM, "out of memory");
-				break;
-			}
-		}
 		if (!filtered) {
 			tb->kept_samples += c->samples;
 			tb->kept_period += c->period;
@@ -1108,38 +1509,27 @@ pd_top_flush(struct pd_top *t, struct pd_session *sess)
 			if (rc < 0)
 				break;
 		}
-		t->stamp++;
-		/* Source views: self is the innermost level. */
-		if (fr[0].a && fr[0].a->nlv)
-			fr[0].src = fr[0].a->lv[fr[0].a->nlv - 1];
-		make_key(t, k, &proto, ev, comm, c->key[3], &fr[0], true);
-		proto.filtered = filtered;
-		rc = add_entry(t, k, &proto, c->samples, c->period, true);
-		if (!t->children || rc < 0)
-			continue;
-		/*
-		 * perf walks the chain from the root and keeps max_stack frames.
-		 * A frame without a map keeps the mark of the last one with a
-		 * map, or the sample's own (fill_callchain_info leaves it).
-		 */
-		start = nf > t->max_stack ? nf - t->max_stack : 0;
-		level = level_of(fr[0].kind);
-		for (size_t f = nf; f-- > start && rc == PD_OK;) {
-			size_t nlv = fr[f].a->nlv ? fr[f].a->nlv : 1;
-
-			/* Source views: every level, outermost first. */
-			for (size_t l = 0; l < nlv && rc == PD_OK; l++) {
-				fr[f].src = fr[f].a->nlv ? fr[f].a->lv[l] : NULL;
-				make_key(t, k, &proto, ev, comm, c->key[3], &fr[f], false);
-				proto.filtered = filtered;
-				if (fr[f].a->dso)
-					level = proto.level;
-				else
-					proto.level = level;
-				rc = add_entry(t, k, &proto, c->samples, c->period, false);
-			}
-		}
+		if (!t->dwsrc)
+			rc = chain_entries(t, c, fr, nf, comm, filtered, c->samples, c->period);
 	}
+	/*
+	 * DWARF inline rows: sample by sample, in file order, as perf finds
+	 * their entries (perf_find); the frames were named above, in perf's
+	 * order of lookups.
+	 */
+	for (size_t i = 0; t->dwsrc && i < t->nlog && rc == PD_OK; i++) {
+		struct chain *c = order[t->log[i].seq - t->seq0];
+		const char *comm;
+		size_t nf;
+		bool unresolved;
+
+		if (chain_frames(t, y, c, &fr, &afr, &nf, &unresolved) < 0 || chain_comm(t, c, &comm) < 0)
+			rc = set_error(t, PD_E_NOMEM, "out of memory");
+		else
+			rc = chain_entries(t, c, fr, nf, comm, (c->key[1] & FILTERED) || !kept_by_dso_sym(t, &fr[0]),
+			    1, t->log[i].period);
+	}
+	t->nlog = 0;
 	free(fr);
 	free(order);
 	if (t->tab)
@@ -1157,6 +1547,8 @@ pd_top_finish(struct pd_top *t, struct pd_session *sess, struct pd_reader *r)
 
 	if (rc == PD_OK)
 		rc = pd_top_flush(t, sess);
+	if (rc == PD_OK && t->dwsrc)
+		rc = perf_collapse(t);
 	/* The addresses name DSOs of this session: they must not outlive it. */
 	addrs_free(t);
 	{
@@ -1231,7 +1623,7 @@ folded_frame(struct pd_top *t, const char *comm, const char *name, unsigned kind
 {
 	struct addr a = { 0 };
 	struct pd_sym sym = { 0 };
-	struct frame_ref f = { &a, 0, 0, kind, NULL };
+	struct frame_ref f = { &a, 0, 0, kind, NULL, false };
 	uint64_t k[KEY_WORDS];
 	struct entry proto;
 
@@ -1417,12 +1809,6 @@ struct row {
 	double pct, spct;
 };
 
-static const char *
-nz(const char *s)
-{
-	return s ? s : "";
-}
-
 static int
 cmp_u64(uint64_t a, uint64_t b)
 {
@@ -1473,6 +1859,8 @@ row_cmp(const void *pa, const void *pb, void *ctx)
 	    (c = cmp_u64(a->end, b->end)) || (c = cmp_u64(a->addr, b->addr)) ||
 	    (c = cmp_u64(a->pid, b->pid)) || (c = cmp_u64(a->tid, b->tid)))
 		return c;
+	if (a->inlined != b->inlined)
+		return a->inlined ? 1 : -1;
 	return a->level - b->level;
 }
 
@@ -1556,7 +1944,9 @@ cell(struct pd_buf *b, enum pd_top_key k, const struct entry *e)
 	switch (k) {
 	case PD_TOP_SYMBOL:
 		pd_buf_addf(b, "[%c] ", e->level);
-		if (e->sym)
+		if (e->sym && e->inlined)
+			pd_buf_addf(b, "%s (inlined)", e->sym);
+		else if (e->sym)
 			pd_buf_addstr(b, e->sym);
 		else
 			pd_buf_addf(b, "%-#.*llx", 16, (unsigned long long)e->addr);

@@ -1416,8 +1416,12 @@ main(int argc, char **argv)
 		tool_usage_error(usage, "one input at most");
 	if (ru.fmt != F_SAMPLES && ru.inline_src)
 		tool_usage_error(usage, "--inline and --lines apply to --format=samples");
-	if (ru.fmt != F_SAMPLES)
-		so.no_inline = 1;	/* no src arrays: no DWARF to read ahead */
+	/*
+	 * No src arrays: no DWARF to read ahead; but the summary's children
+	 * table has perf report's "(inlined)" rows of DWARF chains, as pdtop.
+	 */
+	if (ru.fmt != F_SAMPLES && ru.fmt != F_SUMMARY)
+		so.no_inline = 1;
 	setvbuf(stdout, obuf, isatty(1) ? _IOLBF : _IOFBF, sizeof(obuf));
 	ru.j = pd_json_new(stdout);
 	if (!ru.j)

@@ -18,14 +18,15 @@ static const char usage[] =
     "usage: pdtop [-hqvV] [-n N] [--percent-limit P] [--children | --no-children]\n"
     "             [-s key[,key ...]] [--weight period|samples] [--comm list] [--dso list]\n"
     "             [--symbol list] [--pid list] [--tid list] [--percentage relative|absolute]\n"
-    "             [--event name|all] [--format text|tsv|json] [--health] [--inline] [--lines]\n"
-    "             [--no-demangle] [--symfs dir] [--kallsyms file] [--debuginfod]\n"
+    "             [--event name|all] [--format text|tsv|json] [--health] [--inline | --no-inline]\n"
+    "             [--lines] [--no-demangle] [--symfs dir] [--kallsyms file] [--debuginfod]\n"
     "             [--progress] [file]";
 
 enum {
 	OPT_PERCENT_LIMIT = 0x100, OPT_CHILDREN, OPT_NO_CHILDREN, OPT_WEIGHT, OPT_COMM, OPT_DSO,
 	OPT_SYMBOL, OPT_PID, OPT_TID, OPT_PERCENTAGE, OPT_EVENT, OPT_FORMAT, OPT_HEALTH,
 	OPT_NO_DEMANGLE, OPT_SYMFS, OPT_KALLSYMS, OPT_DEBUGINFOD, OPT_INLINE, OPT_LINES,
+	OPT_NO_INLINE,
 };
 
 static const struct tool_opt opts[] = {
@@ -45,6 +46,7 @@ static const struct tool_opt opts[] = {
 	{ "format", required_argument, OPT_FORMAT, "text|tsv|json", "perf-like text (default), or fixed layouts for scripts" },
 	{ "health", no_argument, OPT_HEALTH, NULL, "say how far the profile can be trusted" },
 	{ "inline", no_argument, OPT_INLINE, NULL, "count the functions inlined at each frame as rows (DWARF)" },
+	{ "no-inline", no_argument, OPT_NO_INLINE, NULL, "no (inlined) rows for --call-graph dwarf chains, as perf report --no-inline" },
 	{ "lines", no_argument, OPT_LINES, NULL, "name symbols func (file:line) (DWARF)" },
 	{ "no-demangle", no_argument, OPT_NO_DEMANGLE, NULL, "print C++ and Rust names as mangled" },
 	{ "symfs", required_argument, OPT_SYMFS, "dir", "look for binaries and debug files under dir" },
@@ -168,9 +170,10 @@ main(int argc, char **argv)
 	struct pd_top_print pr = { PD_TOP_TEXT, 0, 0 };
 	/*
 	 * Rows are named by the symbol table, as perf report's self column
-	 * names them; DWARF chains are not expanded (no DWARF read ahead).
+	 * names them; the children of --call-graph dwarf chains add perf's
+	 * "func (inlined)" rows (DWARF read for them), unless --no-inline.
 	 */
-	struct pd_session_opts so = { .no_inline = 1 };
+	struct pd_session_opts so = { 0 };
 	const char *sort = NULL, *filters[PD_TOP_MAX_KEYS] = { NULL };
 	const char *file;
 	unsigned char head[16];
@@ -219,7 +222,8 @@ main(int argc, char **argv)
 				tool_usage_error(usage, "--format takes text, tsv or json, not '%s'", optarg);
 			break;
 		case OPT_HEALTH: o.health = 1; break;
-		case OPT_INLINE: so.inline_frames = 1; break;
+		case OPT_INLINE: so.inline_frames = 1; so.no_inline = 0; break;
+		case OPT_NO_INLINE: so.no_inline = 1; so.inline_frames = 0; break;
 		case OPT_LINES: so.srclines = 1; break;
 		case OPT_NO_DEMANGLE: so.no_demangle = 1; break;
 		case OPT_SYMFS: so.symfs = optarg; break;

@@ -2,9 +2,10 @@
 # pdtop against the real perf: recordings made here and now (C with frame
 # pointers, C++, C and C++ through the PLT and python3 with libc's debug
 # file when libc6-dbg is installed, threads with recursion, fork/exec, two
-# events, pipe mode),
-# and for each of them pdtop's top-10 rows and percentages must equal those
-# of perf report --stdio on the same file, within 0.01 points, for
+# events, pipe mode, and --call-graph dwarf recordings of C, C++ and Rust,
+# whose children include perf's "func (inlined)" rows), and for each of
+# them pdtop's top-10 rows and percentages must equal those of perf report
+# --stdio on the same file, within 0.01 points, for
 # --no-children and --children by symbol, and by dso and by comm.  perf is
 # the reference: its output is parsed here, never hard-coded.  Also: the tsv
 # and json layouts (read back by parsers), byte-identical output across runs
@@ -129,6 +130,13 @@ our_rows() {
 	}'
 }
 
+# same(PERF_KEYS, OUR_KEYS): equal, but for perf cutting a row short.
+# perf report --stdio sizes its line buffer by the longest symbol name and
+# forgets the " (inlined)" it adds to some: of the longest such names it
+# prints "name (" or "name (inl".  So a perf key that is one of ours with
+# part of a final " (inlined)" missing is the same.
+same_keys='function same(k, o) { return k == o || (o ~ / \(inlined\)$/ && length(k) >= length(o) - 10 && substr(o, 1, length(k)) == k) }'
+
 # agree_top10 REF OURS: for every event, each of perf'"'"'s top-10 rows is a row of
 # ours with the same keys and both percentages within 0.01, and the top-10
 # first-column percentages are the same sequence (ties compare as sets).
@@ -138,6 +146,8 @@ agree_top10() {
 	f == 1 { nr[$1]++; if (nr[$1] <= 10) { r[$1, nr[$1]] = $0 }; evs[$1] = 1; next }
 	{ no[$1]++; o[$1, no[$1]] = $0; used[$1, no[$1]] = 0 }
 	function d(a, b) { return a > b ? a - b : b - a }
+	'"$same_keys"'
+
 	END {
 		bad = 0
 		for (ev in evs) {
@@ -147,7 +157,7 @@ agree_top10() {
 				for (j = 1; j <= no[ev]; j++) {
 					if (used[ev, j]) continue
 					split(o[ev, j], b, "\t")
-					if (a[2] == b[2] && d(a[3], b[3]) <= 0.0100001 && d(a[4], b[4]) <= 0.0100001) { used[ev, j] = 1; found = 1; break }
+					if (same(a[2], b[2]) && d(a[3], b[3]) <= 0.0100001 && d(a[4], b[4]) <= 0.0100001) { used[ev, j] = 1; found = 1; break }
 				}
 				if (!found) { print "perf row not in pdtop: " r[ev, i]; bad++ }
 				if (i <= no[ev]) { split(o[ev, i], b, "\t"); if (d(a[3], b[3]) > 0.0100001) { print "rank " i ": perf " a[3] "% pdtop " b[3] "%"; bad++ } }
@@ -321,6 +331,93 @@ if rec nog.data -e cpu-clock "$B" 2000000; then
 	compare nog.data "no call chains: the default is self" -- 
 	run_tool "$TMP/nog" "$TMP/e" pdtop nog.data
 	grep -q '^# Overhead' "$TMP/nog" && ok "no call chains: one Overhead column, as perf" || not_ok "no call chains header" "$(grep '^# [A-Z]' "$TMP/nog")"
+fi
+
+# --- --call-graph dwarf: perf report's "(inlined)" rows. ----------------
+# perf report expands each frame of a DWARF chain into the functions
+# inlined at it, named from DWARF, and makes "func (inlined)" rows of the
+# names that differ from the symbol table's (copy_churn (inlined) for
+# copy_churn.constprop.0); it finds rows in a tree where such a row can miss
+# an equal one.  The programs of names-dwarf.t in C, C++ (g++ only: perf's
+# addr2line finds no inlined functions in clang's DWARF 5) and Rust.
+# agree_all REF OURS: every row of perf's is one of ours (the same keys and
+# percentages), and there are no more.
+agree_all() {
+	awk -F '\t' 'FNR == 1 { f++ }
+	f == 1 { n++; r[n] = $0; next }
+	{ m++; o[m] = $0 }
+	function d(a, b) { return a > b ? a - b : b - a }
+	'"$same_keys"'
+	END {
+		bad = 0
+		for (i = 1; i <= n; i++) {
+			split(r[i], a, "\t"); found = 0
+			for (j = 1; j <= m && !found; j++) {
+				if (used[j]) continue
+				split(o[j], b, "\t")
+				if (a[1] == b[1] && same(a[2], b[2]) && d(a[3], b[3]) <= 0.0100001 && d(a[4], b[4]) <= 0.0100001) { used[j] = 1; found = 1 }
+			}
+			if (!found) { print "perf row not in pdtop: " r[i]; bad++ }
+		}
+		if (m != n) { print "perf has " n " rows, pdtop " m; bad++ }
+		exit bad > 0
+	}' "$1" "$2" >"$TMP/agree.log"
+}
+dwarf_modes() {
+	_f=$1
+	_n=$2
+	perf_rows "$_f" --children --sort=symbol >"$TMP/dw.rows"
+	ninl=$(head -n 10 "$TMP/dw.rows" | grep -c ' (inlined)	')
+	if [ "$ninl" -gt 0 ]; then
+		ok "$_n: perf report's top-10 has $ninl (inlined) rows"
+	else
+		not_ok "$_n: no (inlined) row in perf report's top-10" "$(head -n 10 "$TMP/dw.rows" | cut -f 2 | tr '\n' '|')"
+	fi
+	compare "$_f" "$_n: --children --sort=symbol" --children --sort=symbol -- --children --sort=symbol
+	run_tool "$TMP/dw.tsv" "$TMP/e" pdtop --format=tsv --children --sort=symbol "$_f"
+	our_rows <"$TMP/dw.tsv" >"$TMP/dw.ours"
+	if agree_all "$TMP/dw.rows" "$TMP/dw.ours"; then
+		ok "$_n: --children --sort=symbol: all $(wc -l <"$TMP/dw.rows") rows equal perf report's, the (inlined) ones too"
+	else
+		not_ok "$_n: rows differ from perf report's" "$(head -n 6 "$TMP/agree.log" | cut -c1-300 | tr '\n' '|')"
+	fi
+	compare "$_f" "$_n: --no-children --sort=symbol" --no-children --sort=symbol -- --no-children --sort=symbol
+	compare "$_f" "$_n: --children --sort=dso,symbol" --children --sort=dso,symbol -- --children --sort=dso,symbol
+	compare "$_f" "$_n: default keys (comm,dso,symbol)" --
+	compare "$_f" "$_n: --no-inline, as perf report --no-inline" --no-inline --children --sort=symbol -- \
+	    --no-inline --children --sort=symbol
+	# pdjson's summary: pdtop's tables, so perf report's rows.
+	if run_tool "$TMP/dw.json" "$TMP/e" pdjson -f summary "$_f" && python3 -c '
+import json, sys
+for e in json.load(open(sys.argv[1]))["top"]["children"]["events"]:
+    for r in e["rows"]:
+        print("%s\t%s\t%.2f\t%.2f" % (e["event"], r["symbol"], r["overhead"], r["self"]))' "$TMP/dw.json" >"$TMP/dw.jrows" &&
+	    agree_top10 "$TMP/dw.rows" "$TMP/dw.jrows"; then
+		ok "$_n: pdjson -f summary: the children table equals perf report's top-10"
+	else
+		not_ok "$_n: pdjson summary children" "$(head -n 4 "$TMP/agree.log" | tr '\n' '|')" "$(head -n 3 "$TMP/dw.jrows" | tr '\t\n' ' |')"
+	fi
+}
+dwarf_skip() { for _i in 1 2 3 4 5 6 7 8; do skip "$1"; done; }
+if $CC -O2 -g -fomit-frame-pointer -o dwc "$PD_SRC/tests/data/dwnames.c" &&
+    rec dw-c.data --call-graph dwarf ./dwc 4000; then
+	dwarf_modes dw-c.data "C, --call-graph dwarf"
+else
+	dwarf_skip "C, --call-graph dwarf: cannot build dwnames.c or record it"
+fi
+if ! $CXX --version 2>/dev/null | grep -q 'Free Software'; then
+	dwarf_skip "C++, --call-graph dwarf: $CXX is not g++ (perf's addr2line misses clang's inlined functions)"
+elif $CXX -O2 -g -fomit-frame-pointer -o dwcxx "$PD_SRC/tests/data/dwnames.cc" &&
+    rec dw-cxx.data --call-graph dwarf ./dwcxx 800; then
+	dwarf_modes dw-cxx.data "C++, --call-graph dwarf"
+else
+	dwarf_skip "C++, --call-graph dwarf: cannot build dwnames.cc or record it"
+fi
+if command -v rustc >/dev/null && rustc -O -g -o dwrs "$PD_SRC/tests/data/dwnames.rs" 2>/dev/null &&
+    rec dw-rs.data --call-graph dwarf ./dwrs 3000; then
+	dwarf_modes dw-rs.data "Rust, --call-graph dwarf"
+else
+	dwarf_skip "Rust, --call-graph dwarf: no rustc, or perf cannot record it"
 fi
 
 [ -s fp.data ] || { done_testing; exit; }
