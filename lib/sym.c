@@ -84,6 +84,7 @@ struct pd_dso {
 	Dwarf_Addr dwf_bias;		/* of its DWARF, to module addresses */
 	Dwfl_Module *dmod;		/* the module of that DWARF */
 	bool dwf_tried;
+	bool prefetched;		/* pd_symbolizer_prefetch_dwarf was here */
 	struct a2l_fn *a2l;		/* what addr2line learnt (a2l_name) */
 	UT_hash_handle hh;
 };
@@ -1725,9 +1726,10 @@ a2l_name(struct pd_symbolizer *y, struct pd_dso *d, Dwarf_Die *fn, bool innermos
 /*
  * The DWARF of a DSO for source views, on a Dwfl of its own, so that a
  * thread can open it (inflate the compressed sections of a debug file,
- * index its units) while the symbol table's Dwfl is in use:
- * pd_symbolizer_binary_path starts one for every file of a process that
- * is DWARF-unwound, and the first source view of the DSO waits for it.
+ * index its units) while the symbol table's Dwfl is in use: the session
+ * starts one when a DWARF-unwound chain first has a frame in the file
+ * (pd_symbolizer_prefetch_dwarf), not for every file the process maps, and
+ * the first source view of the DSO waits for it.
  */
 struct dw_open {
 	char *path;			/* the binary */
@@ -1915,9 +1917,12 @@ dwo_free(struct dw_open *w)
 }
 
 /* Start reading D's DWARF in a thread, for the DWARF chains to come. */
-static void
-dwarf_prefetch(struct pd_symbolizer *y, struct pd_dso *d)
+void
+pd_symbolizer_prefetch_dwarf(struct pd_symbolizer *y, struct pd_dso *d)
 {
+	if (d->prefetched)
+		return;
+	d->prefetched = true;
 	if (!y->o.no_inline && d->kind == DSO_ELF && !d->dwo) {
 		pd_symbolizer_find(y, d, 0);	/* the symbol table first: it finds the file */
 		dwo_start(y, d, true);
@@ -2159,8 +2164,7 @@ pd_symbolizer_src(struct pd_symbolizer *y, struct pd_dso *d, uint64_t rel, bool 
 /*
  * For the unwinder: the path of D's loadable file (the binary itself, which
  * holds .eh_frame and the bytes of read-only data), build-id checked; not
- * a separate debug file.  False when there is none.  Its DWARF, for the
- * names of the frames to come, starts being read in a thread.
+ * a separate debug file.  False when there is none.
  */
 bool
 pd_symbolizer_binary_path(struct pd_symbolizer *y, struct pd_dso *d, char *path, size_t len)
@@ -2171,7 +2175,6 @@ pd_symbolizer_binary_path(struct pd_symbolizer *y, struct pd_dso *d, char *path,
 
 	if (d->kind != DSO_ELF)
 		return false;
-	dwarf_prefetch(y, d);
 	/* Every process that maps D asks; open and verify the file once. */
 	if (!d->bin_checked || d->bin_bid_size != d->bid_size) {
 		d->bin_checked = true;
