@@ -127,11 +127,9 @@ add_ranges(struct table *t, Dwarf_Die *die, uint64_t ref)
 }
 
 struct pd_dwfunc *
-pd_dwfunc_new(Dwfl_Module *mod)
+pd_dwfunc_new(Dwarf *dw, Dwarf_Addr bias)
 {
 	struct pd_dwfunc *x;
-	Dwarf_Addr bias = 0;
-	Dwarf *dw = mod ? dwfl_module_getdwarf(mod, &bias) : NULL;
 	Dwarf_CU *cu = NULL;
 	Dwarf_Die cudie;
 	uint8_t type;
@@ -290,4 +288,20 @@ pd_dwfunc_chain(struct pd_dwfunc *x, Dwarf_Addr addr, Dwarf_Die *chain, size_t m
 		}
 	}
 	return 0;
+}
+
+const char *
+pd_dwfunc_aranges_src(struct pd_dwfunc *x, Dwarf_Addr addr, int *lineno)
+{
+	Dwarf_Addr a = addr - x->bias;
+	Dwarf_Die cu;
+	Dwarf_Line *line;
+	const char *src;
+
+	*lineno = 0;
+	if (!dwarf_addrdie(x->dw, a, &cu) || !(line = dwarf_getsrc_die(&cu, a)) ||
+	    !(src = dwarf_linesrc(line, NULL, NULL)))
+		return NULL;
+	dwarf_lineno(line, lineno);
+	return src;
 }

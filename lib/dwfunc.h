@@ -13,8 +13,11 @@
 
 struct pd_dwfunc;
 
-/* An index of MOD's DWARF, built piecewise on use; NULL without DWARF. */
-struct pd_dwfunc *pd_dwfunc_new(Dwfl_Module *mod);
+/*
+ * An index of DW, built piecewise on use; NULL without DWARF.  BIAS turns
+ * DW's addresses into module addresses (libdwfl's address space).
+ */
+struct pd_dwfunc *pd_dwfunc_new(Dwarf *dw, Dwarf_Addr bias);
 void pd_dwfunc_free(struct pd_dwfunc *x);
 
 /*
@@ -27,5 +30,12 @@ void pd_dwfunc_free(struct pd_dwfunc *x);
  */
 size_t pd_dwfunc_chain(struct pd_dwfunc *x, Dwarf_Addr addr, Dwarf_Die *chain, size_t max,
     Dwarf_Die *cu, bool *have_cu, Dwarf_Line **line);
+
+/*
+ * The source file and line of module address ADDR by the unit that
+ * .debug_aranges gives (libdwfl's dwfl_module_getsrc lookup), for an address
+ * no unit holds by its ranges; NULL when there is none.
+ */
+const char *pd_dwfunc_aranges_src(struct pd_dwfunc *x, Dwarf_Addr addr, int *lineno);
 
 #endif

@@ -624,6 +624,8 @@ unwind_user(struct pd_session *s, struct thread *t, const struct pd_raw_sample *
 	for (size_t i = 0; i < n; i++) {
 		resolve(s, t, PERF_RECORD_MISC_USER, s->pcs[i], &s->frames[keep + i]);
 		s->frames[keep + i].unwound = 1;
+		if (s->frames[keep + i].dso)
+			pd_symbolizer_prefetch_dwarf(s->sym, s->frames[keep + i].dso);
 	}
 	return keep + n;
 }

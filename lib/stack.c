@@ -130,7 +130,7 @@ tab_grow(struct pd_fold *f)
  * a2l_name): perf looks each address up once, in sample order, leaf
  * first.  So the user frames of a chain seen for the first time are noted
  * here, in that order, and looked up in it at the flush, before the chains
- * are named; meanwhile the DWARF is read by threads (sym.c, dwarf_prefetch).
+ * are named; meanwhile the DWARF is read by threads (pd_symbolizer_prefetch_dwarf).
  */
 static int
 src_first_seen(struct pd_fold *f, struct pd_session *sess, const struct pd_sample *s)

@@ -40,10 +40,13 @@
 #include "pd-uthash.h"
 
 #include "dwfunc.h"
+#include "dwimage.h"
 #include "sym.h"
 
 struct ktable;
 static struct ktable *read_kallsyms(const char *path);
+static const char *home_dir(const struct pd_symbolizer *y);
+static void bid_hex(const struct pd_dso *d, char *out);
 static void ktable_free(struct ktable *kt);
 
 #define MAX_ELF_SIZE	(4ull << 30)
@@ -81,6 +84,7 @@ struct pd_dso {
 	Dwarf_Addr dwf_bias;		/* of its DWARF, to module addresses */
 	Dwfl_Module *dmod;		/* the module of that DWARF */
 	bool dwf_tried;
+	bool prefetched;		/* pd_symbolizer_prefetch_dwarf was here */
 	struct a2l_fn *a2l;		/* what addr2line learnt (a2l_name) */
 	UT_hash_handle hh;
 };
@@ -119,6 +123,8 @@ struct pd_symbolizer {
 	/* kallsyms read ahead by a thread (the kernel takes ~50 ms to format it) */
 	pthread_t kthread;
 	bool kthread_started;
+	const char *kpath;		/* the kallsyms read (kallsyms_choose) */
+	bool kcached;			/* kpath is perf's copy of the recorded kernel's */
 	struct ktable *kt;		/* the thread's result */
 	char *kallsyms_text;		/* the names of ksyms point into it */
 	struct pd_sym *ksyms;
@@ -308,12 +314,47 @@ pd_symbolizer_dso(struct pd_symbolizer *y, const char *name, const unsigned char
 }
 
 
+/*
+ * Which kallsyms to read: --kallsyms; else perf's copy of the recorded
+ * kernel's, in its build-id cache (perf record puts it there, and perf
+ * script reads it when the recording is not of the running kernel), a
+ * plain file that costs nothing to read, where /proc/kallsyms makes the
+ * kernel format 100k lines (30-40 ms); else /proc/kallsyms.
+ */
+static void
+kallsyms_choose(struct pd_symbolizer *y)
+{
+	struct pd_dso *k;
+	const char *home = home_dir(y);
+	char path[4096], hex[41];
+	struct stat st;
+
+	if (y->kpath)
+		return;
+	y->kpath = y->o.kallsyms ? y->o.kallsyms : "/proc/kallsyms";
+	if (y->o.kallsyms || !home)
+		return;
+	HASH_FIND_STR(y->dsos, "[kernel.kallsyms]", k);
+	if (!k)
+		return;
+	dso_apply_bid(y, k);
+	if (!k->bid_size)
+		return;
+	bid_hex(k, hex);
+	if ((size_t)snprintf(path, sizeof(path), "%s/.debug/[kernel.kallsyms]/%s/kallsyms", home, hex) <
+	    sizeof(path) && stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+	    (y->kpath = pd_arena_strdup(&y->arena, path)))
+		y->kcached = true;
+	else
+		y->kpath = "/proc/kallsyms";
+}
+
 static void *
 kallsyms_reader(void *arg)
 {
 	struct pd_symbolizer *y = arg;
 
-	y->kt = read_kallsyms(y->o.kallsyms ? y->o.kallsyms : "/proc/kallsyms");
+	y->kt = read_kallsyms(y->kpath);
 	return NULL;
 }
 
@@ -322,6 +363,7 @@ pd_symbolizer_prefetch_kallsyms(struct pd_symbolizer *y)
 {
 	if (y->kallsyms_loaded || y->kthread_started)
 		return;
+	kallsyms_choose(y);
 	y->kthread_started = pthread_create(&y->kthread, NULL, kallsyms_reader, y) == 0;
 }
 
@@ -437,12 +479,18 @@ static void
 finish_table(struct pd_sym *syms, size_t *nr, bool kallsyms)
 {
 	size_t n = *nr, k = 0;
+	bool sorted = true;
 
 	if (!n)
 		return;
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		syms[i].seq = (uint32_t)i;
-	qsort(syms, n, sizeof(*syms), sym_cmp);
+		if (i && syms[i].start < syms[i - 1].start)
+			sorted = false;
+	}
+	/* kallsyms comes in address order: the sort would leave it as it is. */
+	if (!sorted)
+		qsort(syms, n, sizeof(*syms), sym_cmp);
 	/*
 	 * perf fixes the ends first and drops duplicates after: of several
 	 * sizeless symbols at one address only the last gets a size, and a
@@ -1263,6 +1311,12 @@ slurp(const char *path, size_t *len)
 		close(fd);
 		return NULL;
 	}
+	/* A plain file says its size (/proc's say 0): one allocation. */
+	if (st.st_size > 0 && (uint64_t)st.st_size <= MAX_TEXT_SIZE &&
+	    PD_GROW(buf, (size_t)st.st_size + 65536 + 1, alloc) < 0) {
+		close(fd);
+		return NULL;
+	}
 	for (;;) {
 		ssize_t k;
 
@@ -1458,14 +1512,21 @@ load_kallsyms(struct pd_symbolizer *y)
 		y->kthread_started = false;
 		kt = y->kt;
 		y->kt = NULL;
-		if (!kallsyms_allowed(y)) {
-			ktable_free(kt);
-			return;
-		}
 	} else {
-		if (!kallsyms_allowed(y))
-			return;
-		kt = read_kallsyms(y->o.kallsyms ? y->o.kallsyms : "/proc/kallsyms");
+		kallsyms_choose(y);
+		kt = y->kcached || kallsyms_allowed(y) ? read_kallsyms(y->kpath) : NULL;
+	}
+	if (kt && y->kcached && !kt->nonzero) {
+		/* perf's copy was made without the right to see addresses. */
+		ktable_free(kt);
+		kt = NULL;
+		y->kcached = false;
+		if (!y->o.kallsyms && kallsyms_allowed(y))
+			kt = read_kallsyms("/proc/kallsyms");
+	}
+	if (kt && !y->kcached && !kallsyms_allowed(y)) {
+		ktable_free(kt);
+		return;
 	}
 	if (!kt)
 		return;
@@ -1665,9 +1726,10 @@ a2l_name(struct pd_symbolizer *y, struct pd_dso *d, Dwarf_Die *fn, bool innermos
 /*
  * The DWARF of a DSO for source views, on a Dwfl of its own, so that a
  * thread can open it (inflate the compressed sections of a debug file,
- * index its units) while the symbol table's Dwfl is in use:
- * pd_symbolizer_binary_path starts one for every file of a process that
- * is DWARF-unwound, and the first source view of the DSO waits for it.
+ * index its units) while the symbol table's Dwfl is in use: the session
+ * starts one when a DWARF-unwound chain first has a frame in the file
+ * (pd_symbolizer_prefetch_dwarf), not for every file the process maps, and
+ * the first source view of the DSO waits for it.
  */
 struct dw_open {
 	char *path;			/* the binary */
@@ -1681,6 +1743,7 @@ struct dw_open {
 	/* results */
 	Dwfl *dwfl;
 	Dwfl_Module *mod;
+	struct pd_dwimage *img;		/* its DWARF, read as dwimage.c does; or NULL */
 	struct pd_dwfunc *dwf;
 	Dwarf_Addr bias;
 };
@@ -1711,6 +1774,57 @@ dwo_find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf
 	    debuglink_file, debuglink_crc, debuginfo_file_name);
 }
 
+/*
+ * The bias of MOD's separate debug file: that of the symbols read from it
+ * (libdwfl's, which allows for a prelinked binary), else MAIN's.
+ */
+static Dwarf_Addr
+debug_bias(Dwfl_Module *mod, Elf *main, Dwarf_Addr mbias)
+{
+	int n = dwfl_module_getsymtab(mod);
+
+	for (int i = 1; i < n; i++) {
+		GElf_Sym sym;
+		GElf_Addr at;
+		GElf_Word shndx;
+		Elf *e = NULL;
+		Dwarf_Addr bias;
+
+		if (dwfl_module_getsym_info(mod, i, &sym, &at, &shndx, &e, &bias) && e && e != main)
+			return bias;
+	}
+	return mbias;
+}
+
+/*
+ * W's DWARF and its bias: from the file that libdwfl takes it from (the
+ * binary when it has DWARF, else the debug file that its symbol-table
+ * search found), read by dwimage.c so that only the sections read are
+ * inflated; else, as for a debug file found only by the DWARF search,
+ * through libdwfl.
+ */
+static Dwarf *
+dwo_dwarf(struct dw_open *w, Dwarf_Addr *bias)
+{
+	Dwarf_Addr mbias = 0;
+	Elf *main = dwfl_module_getelf(w->mod, &mbias);
+	const char *debugfile = NULL;
+
+	if (!main)
+		return NULL;
+	if (pd_dwimage_has_dwarf(main)) {
+		w->img = pd_dwimage_open(w->path);
+		*bias = mbias;
+	} else if (dwfl_module_getsymtab(w->mod) > 0 &&
+	    dwfl_module_info(w->mod, NULL, NULL, NULL, NULL, NULL, NULL, &debugfile) && debugfile) {
+		w->img = pd_dwimage_open(debugfile);
+		*bias = debug_bias(w->mod, main, mbias);
+	}
+	if (w->img)
+		return pd_dwimage_dwarf(w->img);
+	return dwfl_module_getdwarf(w->mod, bias);
+}
+
 /* Open W's DWARF, looking for debug files along PATHP (NULL: the standard path). */
 static bool
 dwo_try(struct dw_open *w, char **pathp)
@@ -1728,13 +1842,17 @@ dwo_try(struct dw_open *w, char **pathp)
 	w->mod = dwfl_report_elf(w->dwfl, "dwarf", w->path, -1, 0, false);
 	dwfl_report_end(w->dwfl, NULL, NULL);
 	if (w->mod) {
+		Dwarf *dw;
+
 		dwfl_module_info(w->mod, &ud, NULL, NULL, NULL, NULL, NULL, NULL);
 		*ud = w;
-		if ((w->dwf = pd_dwfunc_new(w->mod)) && dwfl_module_getdwarf(w->mod, &w->bias))
+		if ((dw = dwo_dwarf(w, &w->bias)) && (w->dwf = pd_dwfunc_new(dw, w->bias)))
 			return true;
 	}
 	pd_dwfunc_free(w->dwf);
 	w->dwf = NULL;
+	pd_dwimage_free(w->img);	/* before the Dwfl, as below */
+	w->img = NULL;
 	w->mod = NULL;
 	dwfl_end(w->dwfl);
 	w->dwfl = NULL;
@@ -1789,7 +1907,8 @@ dwo_free(struct dw_open *w)
 		return;
 	if (w->started)
 		pthread_join(w->th, NULL);
-	pd_dwfunc_free(w->dwf);		/* before the Dwfl it reads */
+	pd_dwfunc_free(w->dwf);		/* before the DWARF it reads */
+	pd_dwimage_free(w->img);
 	if (w->dwfl)
 		dwfl_end(w->dwfl);
 	free(w->path);
@@ -1798,9 +1917,12 @@ dwo_free(struct dw_open *w)
 }
 
 /* Start reading D's DWARF in a thread, for the DWARF chains to come. */
-static void
-dwarf_prefetch(struct pd_symbolizer *y, struct pd_dso *d)
+void
+pd_symbolizer_prefetch_dwarf(struct pd_symbolizer *y, struct pd_dso *d)
 {
+	if (d->prefetched)
+		return;
+	d->prefetched = true;
 	if (!y->o.no_inline && d->kind == DSO_ELF && !d->dwo) {
 		pd_symbolizer_find(y, d, 0);	/* the symbol table first: it finds the file */
 		dwo_start(y, d, true);
@@ -1920,9 +2042,7 @@ inline_levels(struct pd_symbolizer *y, struct pd_dso *d, Dwarf_Addr addr, bool p
 		src = dwarf_linesrc(line, NULL, NULL);
 	if (!src && !have_cu) {
 		/* No unit holds ADDR by its ranges: libdwfl's lookup (aranges). */
-		Dwfl_Line *l = d->dmod ? dwfl_module_getsrc(d->dmod, addr) : NULL;
-
-		src = l ? dwfl_lineinfo(l, NULL, &lineno, NULL, NULL, NULL) : NULL;
+		src = x ? pd_dwfunc_aranges_src(x, addr, &lineno) : NULL;
 	} else if (src) {
 		dwarf_lineno(line, &lineno);
 	}
@@ -1993,9 +2113,8 @@ src_resolve(struct pd_symbolizer *y, struct pd_dso *d, uint64_t at, bool unwound
 		/* The symbol table's name, as without these options. */
 		lv[0].func = pd_sym_name(y, si->sym);
 		if (dwarf && y->o.srclines) {
-			Dwfl_Line *line = d->dmod ? dwfl_module_getsrc(d->dmod, addr) : NULL;
 			int lineno = 0;
-			const char *src = line ? dwfl_lineinfo(line, NULL, &lineno, NULL, NULL, NULL) : NULL;
+			const char *src = d->dwf ? pd_dwfunc_aranges_src(d->dwf, addr, &lineno) : NULL;
 
 			lv[0].file = src;
 			lv[0].line = src && lineno > 0 ? (unsigned)lineno : 0;	/* eu-addr2line prints 0 too */
@@ -2045,8 +2164,7 @@ pd_symbolizer_src(struct pd_symbolizer *y, struct pd_dso *d, uint64_t rel, bool 
 /*
  * For the unwinder: the path of D's loadable file (the binary itself, which
  * holds .eh_frame and the bytes of read-only data), build-id checked; not
- * a separate debug file.  False when there is none.  Its DWARF, for the
- * names of the frames to come, starts being read in a thread.
+ * a separate debug file.  False when there is none.
  */
 bool
 pd_symbolizer_binary_path(struct pd_symbolizer *y, struct pd_dso *d, char *path, size_t len)
@@ -2057,7 +2175,6 @@ pd_symbolizer_binary_path(struct pd_symbolizer *y, struct pd_dso *d, char *path,
 
 	if (d->kind != DSO_ELF)
 		return false;
-	dwarf_prefetch(y, d);
 	/* Every process that maps D asks; open and verify the file once. */
 	if (!d->bin_checked || d->bin_bid_size != d->bid_size) {
 		d->bin_checked = true;

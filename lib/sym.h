@@ -95,6 +95,11 @@ struct pd_srcinfo *pd_symbolizer_src(struct pd_symbolizer *y, struct pd_dso *d, 
  * names are still made on the caller's thread, in file order).
  */
 void pd_symbolizer_prefetch_kallsyms(struct pd_symbolizer *y);
+/*
+ * D has a frame of a DWARF-unwound chain: start reading its DWARF in a
+ * thread, for the names to come (once per DSO; only DSOs with frames).
+ */
+void pd_symbolizer_prefetch_dwarf(struct pd_symbolizer *y, struct pd_dso *d);
 
 /* The binary of D (not a debug file), build-id checked, for the unwinder. */
 bool pd_symbolizer_binary_path(struct pd_symbolizer *y, struct pd_dso *d, char *path, size_t len);

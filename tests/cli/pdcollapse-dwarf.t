@@ -67,6 +67,30 @@ if perf record -q --call-graph dwarf -o c.data ./nofp 800 >/dev/null 2>&1; then
 else
 	for t in 1 2 3 4; do skip "perf record --call-graph dwarf failed"; done
 fi
+# The DWARF (for the names of the frames) is read for the files that frames
+# are in, not for every file the process maps: libm, mapped but never
+# called, keeps its debug file closed, while libc's is read.
+lm=$(ldconfig -p 2>/dev/null | awk '$1 == "libm.so.6" && /x86-64|x86_64|64bit/ { print $NF; exit }')
+lc=$(ldconfig -p 2>/dev/null | awk '$1 == "libc.so.6" && /x86-64|x86_64|64bit/ { print $NF; exit }')
+mb=$(readelf -n "$lm" 2>/dev/null | awk '/Build ID/ { print $3 }')
+cb=$(readelf -n "$lc" 2>/dev/null | awk '/Build ID/ { print $3 }')
+if command -v strace >/dev/null && [ -n "$mb" ] && [ -n "$cb" ] &&
+    [ -e "/usr/lib/debug/.build-id/$(echo "$mb" | cut -c1-2)/$(echo "$mb" | cut -c3-).debug" ] &&
+    ${CC:-cc} -O2 -g -fomit-frame-pointer -o nofpm "$PD_SRC/tests/data/nofp.c" -Wl,--no-as-needed -lm &&
+    perf record -q -N --call-graph dwarf -o m.data ./nofpm 300 >/dev/null 2>&1 &&
+    perf script -i m.data -F ip,dso --no-inline 2>/dev/null | grep -q '/libc\.so' &&
+    ! perf script -i m.data -F ip,dso --no-inline 2>/dev/null | grep -q '/libm\.so'; then
+	strace -f -e trace=openat -o m.trace pdcollapse m.data >/dev/null 2>&1
+	if grep -v ENOENT m.trace | grep -q "$(echo "$cb" | cut -c3-)" &&
+	    ! grep -v ENOENT m.trace | grep -q "$(echo "$mb" | cut -c3-)"; then
+		ok "DWARF is read for the files with frames (libc), not every file mapped (libm)"
+	else
+		not_ok "debug files opened" "libc: $(grep -c "$(echo "$cb" | cut -c3-)" m.trace)," \
+		    "libm: $(grep -v ENOENT m.trace | grep "$(echo "$mb" | cut -c3-)" | head -n 2 | tr '\n' '|')"
+	fi
+else
+	skip "needs strace, libc6-dbg's libm debug file, and a recording with libc frames and no libm frame"
+fi
 if pdrecord -q --call-graph dwarf -o pdc.data -- ./nofp 800 >/dev/null 2>&1; then
 	check_file "C, recorded by pdrecord" pdc.data
 else

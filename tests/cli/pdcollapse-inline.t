@@ -263,4 +263,46 @@ if command -v objcopy >/dev/null 2>&1 && ${CC:-cc} -O2 -g -fno-omit-frame-pointe
 else
 	skip "objcopy or --build-id missing"
 fi
+
+# Compressed DWARF (gcc -gz, or objcopy --compress-debug-sections as in
+# Debian's debug packages) is read with only the sections that names and
+# lines need inflated (lib/dwimage.c): the frames and lines must be those
+# that the same DWARF gives uncompressed, from the binary itself and from a
+# separate, compressed debug file found by build-id.
+if command -v objcopy >/dev/null 2>&1 && command -v strip >/dev/null 2>&1 &&
+    ${CC:-cc} -O2 -g -gz=zlib -fno-omit-frame-pointer -Wl,--build-id -o inlz inl.c 2>/dev/null &&
+    readelf -SW inlz 2>/dev/null | grep -E '\.debug_info ' | grep -Eq ' C +[0-9]'; then
+	perf record -q -N -g -o inlz.data ./inlz 2000000 >/dev/null 2>&1
+	cp inlz inlz.orig
+	run_tool z.out z.err pdcollapse -q --weight=samples --inline --lines inlz.data
+	objcopy --decompress-debug-sections inlz
+	run_tool u.out u.err pdcollapse -q --weight=samples --inline --lines inlz.data
+	from_main z.out >z.main
+	from_main u.out >u.main
+	if grep -Eq '^main \(/[^)]*\);hot_loop \(/[^)]*/inl\.c:[0-9]+\);middle_step \(/[^)]*\);inner_mix \(/' z.main &&
+	    cmp -s z.main u.main; then
+		ok "compressed DWARF in the binary: the frames and lines of the same DWARF uncompressed"
+	else
+		not_ok "compressed DWARF in the binary differs from uncompressed" \
+		    "$(diff z.main u.main | head -n 6 | tr '\n' '|') $(head -c 200 z.err)"
+	fi
+	bid=$(readelf -n inlz.orig 2>/dev/null | awk '/Build ID/ { print $3 }')
+	d=rootz/usr/lib/debug/.build-id/$(echo "$bid" | cut -c1-2)
+	mkdir -p "$d" "rootz$TMP"
+	objcopy --only-keep-debug --compress-debug-sections=zlib inlz.orig "$d/$(echo "$bid" | cut -c3-).debug"
+	cp inlz.orig "rootz$TMP/inlz"
+	strip "rootz$TMP/inlz"	# no .symtab either: both come from the debug file
+	run_tool zs.out zs.err pdcollapse -q --weight=samples --inline --lines --symfs "$TMP/rootz" inlz.data
+	from_main zs.out >zs.main
+	if readelf -SW "$d/$(echo "$bid" | cut -c3-).debug" 2>/dev/null | grep -E '\.debug_info ' | grep -Eq ' C +[0-9]' &&
+	    [ -s zs.main ] && cmp -s zs.main u.main; then
+		ok "compressed separate debug file: the frames and lines of the same DWARF uncompressed"
+	else
+		not_ok "compressed separate debug file differs from uncompressed" \
+		    "$(diff zs.main u.main | head -n 6 | tr '\n' '|') $(head -c 200 zs.err)"
+	fi
+else
+	skip "gcc -gz=zlib or objcopy missing: no compressed DWARF in the binary"
+	skip "gcc -gz=zlib or objcopy missing: no compressed separate debug file"
+fi
 done_testing

@@ -142,6 +142,37 @@ if grep -q '_\[k\]' "$TMP/k"; then
 	else
 		not_ok "--kallsyms /dev/null" "$(grep '_\[k\]' "$TMP/k0" | head -n 2 | tr '\n' '|')"
 	fi
+	# perf record's copy of the recorded kernel's kallsyms, in its build-id
+	# cache, is read before /proc/kallsyms (a plain file: no formatting by
+	# the kernel).  One function renamed in the copy shows it is the one read.
+	kbid=$(perf buildid-list -i k.data 2>/dev/null | awk '$2 == "[kernel.kallsyms]" { print $1; exit }')
+	f=$(sed -n 's/.*;\([a-z_][a-z0-9_]*\)_\[k\] [0-9]*$/\1/p' "$TMP/k" | sort | uniq -c | sort -rn |
+	    awk '{ print $2 }' | while read -r n; do
+		awk -v n="$n" '$3 == n && NF == 3 { f = 1 } END { exit !f }' /proc/kallsyms && { echo "$n"; break; }
+	done)
+	kc="$TMP/kh/.debug/[kernel.kallsyms]/$kbid"
+	if [ -n "$kbid" ] && [ -n "$f" ] && mkdir -p "$kc" &&
+	    awk -v n="$f" '$3 == n && NF == 3 { $3 = "pd_cached_" n } { print }' /proc/kallsyms >"$kc/kallsyms"; then
+		run_tool "$TMP/kc" "$TMP/e" env HOME="$TMP/kh" pdcollapse --kernel k.data
+		if grep -q ";pd_cached_${f}_\[k\]" "$TMP/kc" && ! grep -q ";${f}_\[k\]" "$TMP/kc"; then
+			ok "kernel frames are named from perf's copy of the recorded kernel's kallsyms"
+		else
+			not_ok "kallsyms from ~/.debug/[kernel.kallsyms]/$kbid ($f)" \
+			    "$(grep -c "pd_cached_$f" "$TMP/kc") renamed, $(grep -c ";${f}_\[k\]" "$TMP/kc") not"
+		fi
+		# A copy made without the right to see addresses (all 0) is passed over.
+		sed 's/^[0-9a-f]*/0000000000000000/' /proc/kallsyms >"$kc/kallsyms"
+		run_tool "$TMP/kz" "$TMP/e" env HOME="$TMP/kh" pdcollapse --kernel k.data
+		run_tool "$TMP/kp" "$TMP/e" pdcollapse --kernel --kallsyms /proc/kallsyms k.data
+		if grep -q "_\[k\]" "$TMP/kz" && cmp -s "$TMP/kz" "$TMP/kp"; then
+			ok "a copy of kallsyms without addresses: /proc/kallsyms instead"
+		else
+			not_ok "kallsyms copy without addresses" "$(diff "$TMP/kz" "$TMP/kp" | head -n 4 | tr '\n' '|')"
+		fi
+	else
+		skip "no kernel build-id recorded, or no kernel function sampled"
+		skip "no kernel build-id recorded, or no kernel function sampled"
+	fi
 else
 	skip "no kernel samples recorded"
 fi
