@@ -653,11 +653,12 @@ tool_default_input(void)
 {
 	struct stat st;
 
-	if (fstat(STDIN_FILENO, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
+	if (fstat(STDIN_FILENO, &st) < 0)
+		return "perf.data";
+	if (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))
 		return "-";
 	/* "pdtop < x.data" with no ./perf.data: say why standard input is not read. */
-	if (fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
-	    access("perf.data", F_OK) < 0)
+	if (S_ISREG(st.st_mode) && st.st_size > 0 && access("perf.data", F_OK) < 0)
 		pd_note("standard input is a file, not a pipe: with no file operand the input is "
 		    "./perf.data, as in perf; give the file's name, or '-' to read standard input");
 	return "perf.data";
