@@ -129,6 +129,19 @@ frames() {
 	grep -v '^#' "$1" | sed 's/ [0-9]*$//' | tr ';' '\n' | grep -E "$2" | LC_ALL=C sort -u
 }
 
+# same_frames KEY PATTERN WHAT: the frames matching PATTERN are the same in
+# perf's folding of $n and ours (kept in $n.$c.KEYref and $n.$c.KEYpd).
+same_frames() {
+	frames "$n.$c.ref" "$2" >"$n.$c.$1ref"
+	frames "$n.$c.pd" "$2" >"$n.$c.$1pd"
+	if cmp -s "$n.$c.$1ref" "$n.$c.$1pd"; then
+		ok "$n, debug files $c: $3 exactly where perf prints them ($(tr '\n' ' ' <"$n.$c.$1pd" | cut -c1-150))"
+	else
+		not_ok "$n, debug files $c: $3" "perf: $(tr '\n' ' ' <"$n.$c.$1ref")" \
+		    "pdcollapse: $(tr '\n' ' ' <"$n.$c.$1pd")"
+	fi
+}
+
 version_re='@@?[A-Za-z]+_[0-9][0-9.]*$'
 for c in installed hidden; do
 	plt_seen=
@@ -150,25 +163,11 @@ for c in installed hidden; do
 			not_ok "$n, debug files $c: stack agreement $a per mille" \
 			    "$(diff "$n.$c.ref" "$n.$c.pd" | head -n 6 | cut -c1-200 | tr '\n' '|')"
 		fi
-		frames "$n.$c.ref" "$version_re" >"$n.$c.vref"
-		frames "$n.$c.pd" "$version_re" >"$n.$c.vpd"
-		if cmp -s "$n.$c.vref" "$n.$c.vpd"; then
-			ok "$n, debug files $c: versioned names exactly where perf prints them ($(tr '\n' ' ' <"$n.$c.vpd"))"
-		else
-			not_ok "$n, debug files $c: versioned names" "perf: $(tr '\n' ' ' <"$n.$c.vref")" \
-			    "pdcollapse: $(tr '\n' ' ' <"$n.$c.vpd")"
-		fi
+		same_frames v "$version_re" "versioned names"
 		if [ "$c" = hidden ] && [ -s "$n.$c.vpd" ]; then
 			not_ok "$n: a versioned name without debug files" "$(tr '\n' ' ' <"$n.$c.vpd")"
 		fi
-		frames "$n.$c.ref" '@plt$' >"$n.$c.pref"
-		frames "$n.$c.pd" '@plt$' >"$n.$c.ppd"
-		if cmp -s "$n.$c.pref" "$n.$c.ppd"; then
-			ok "$n, debug files $c: PLT stubs named as perf names them ($(tr '\n' ' ' <"$n.$c.ppd" | cut -c1-150))"
-		else
-			not_ok "$n, debug files $c: PLT names" "perf: $(tr '\n' ' ' <"$n.$c.pref")" \
-			    "pdcollapse: $(tr '\n' ' ' <"$n.$c.ppd")"
-		fi
+		same_frames p '@plt$' "NAME@plt stubs"
 		[ -s "$n.$c.ppd" ] && plt_seen="$plt_seen $n"
 	done
 	# std::string's appends call memcpy through libstdc++'s PLT all the time.
