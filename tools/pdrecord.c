@@ -13,8 +13,10 @@
 #include <math.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -140,25 +142,182 @@ out_error(const char *out, int err)
 }
 
 /*
- * A new file in PATH's directory, created 0600 and never through a symlink;
- * renamed over PATH when the recording is complete.
+ * The temporary file: ".NAME.pdrecord-XXXXXX" in NAME's directory (NAME cut
+ * to 200 bytes), made by mkostemp(3) (a name nobody can guess, mode 0600,
+ * never through a symlink) and held under flock(2) for as long as pdrecord
+ * runs.  A temporary whose lock is free was left by a pdrecord that was
+ * killed (SIGKILL); the next pdrecord writing NAME removes it, with a warning.
  */
+#define TEMP_MARK ".pdrecord-"
+#define TEMP_NAME_MAX 200
+
+static char tmp[PATH_MAX + 64];	/* the temporary, while it is ours to remove */
+static pid_t tmp_owner;
+
+/* Every exit that runs code (errors, pd_die) removes the temporary. */
+static void
+drop_temp(void)
+{
+	if (tmp[0] && getpid() == tmp_owner)
+		unlink(tmp);
+	tmp[0] = '\0';
+}
+
 static int
-open_temp(const char *path, char *tmp, size_t len)
+temp_prefix(const char *path, char *buf, size_t len)
+{
+	const char *slash = strrchr(path, '/');
+	const char *base = slash ? slash + 1 : path;
+
+	return snprintf(buf, len, ".%.*s" TEMP_MARK, TEMP_NAME_MAX, base);
+}
+
+static int
+open_temp(const char *path)
 {
 	const char *slash = strrchr(path, '/');
 	int dlen = slash ? (int)(slash - path + 1) : 0;
+	char prefix[TEMP_NAME_MAX + 16];
 
-	for (int i = 0; i < 100; i++) {
+	temp_prefix(path, prefix, sizeof(prefix));
+	for (int i = 0; i < 10; i++) {
+		struct stat a, b;
+		int fd, lk;
+
+		snprintf(tmp, sizeof(tmp), "%.*s%sXXXXXX", dlen, path, prefix);
+		fd = mkostemp(tmp, O_CLOEXEC);
+		if (fd < 0) {
+			tmp[0] = '\0';
+			return -1;
+		}
+		tmp_owner = getpid();
+		lk = flock(fd, LOCK_EX | LOCK_NB);
+		/*
+		 * A pdrecord tidying up may have taken it for a leftover
+		 * between mkostemp and flock: keep it only if the name is
+		 * still this file.  Where flock does not work (ENOLCK), no
+		 * pdrecord can lock, so none removes it.
+		 */
+		if ((lk == 0 || errno != EWOULDBLOCK) && fstat(fd, &a) == 0 && a.st_nlink > 0 &&
+		    lstat(tmp, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+			return fd;
+		close(fd);
+		tmp[0] = '\0';
+	}
+	errno = EEXIST;
+	return -1;
+}
+
+/*
+ * Remove the temporaries of PATH whose pdrecord is gone (their lock is
+ * free): regular files of ours, never through a symlink, and say so in one
+ * warning line.
+ */
+static void
+tidy_temps(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	int dlen = slash ? (int)(slash - path + 1) : 0;
+	char prefix[TEMP_NAME_MAX + 16], dir[PATH_MAX];
+	size_t plen = (size_t)temp_prefix(path, prefix, sizeof(prefix)), mlen = 0;
+	char *msg = NULL;
+	FILE *m;
+	DIR *d;
+	struct dirent *e;
+	int n = 0;
+
+	snprintf(dir, sizeof(dir), "%.*s", dlen ? dlen : 1, dlen ? path : ".");
+	if (!(d = opendir(dir)))
+		return;
+	if (!(m = open_memstream(&msg, &mlen))) {
+		closedir(d);
+		return;
+	}
+	while ((e = readdir(d))) {
+		struct stat a, b;
+		size_t i;
 		int fd;
 
-		snprintf(tmp, len, "%.*s.%s.%ld.%d.tmp", dlen, path, slash ? slash + 1 : path,
-		    (long)getpid(), i);
-		fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-		if (fd >= 0 || errno != EEXIST)
-			return fd;
+		if (strlen(e->d_name) != plen + 6 || strncmp(e->d_name, prefix, plen))
+			continue;
+		for (i = plen; i < plen + 6 && isalnum((unsigned char)e->d_name[i]); i++)
+			;
+		if (i < plen + 6)
+			continue;
+		fd = openat(dirfd(d), e->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (fstat(fd, &a) == 0 && S_ISREG(a.st_mode) && a.st_uid == geteuid() &&
+		    flock(fd, LOCK_EX | LOCK_NB) == 0 &&
+		    fstatat(dirfd(d), e->d_name, &b, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    a.st_dev == b.st_dev && a.st_ino == b.st_ino && unlinkat(dirfd(d), e->d_name, 0) == 0)
+			fprintf(m, "%s'%.*s%s'", n++ ? ", " : "", dlen, path, e->d_name);
+		close(fd);
 	}
-	return -1;
+	closedir(d);
+	fclose(m);
+	if (n)
+		pd_warn("removed %s, left by a pdrecord that was killed", msg);
+	free(msg);
+}
+
+/*
+ * The previous recording could not be kept (WHY): the new one goes to
+ * OUT.new (or OUT.new.1 ...), never over a file, and one line says where.
+ */
+static void
+keep_new(const char *out, const char *why)
+{
+	char name[PATH_MAX + 16];
+
+	for (int i = 0; i < 100; i++) {
+		int rc;
+
+		snprintf(name, sizeof(name), i ? "%s.new.%d" : "%s.new", out, i);
+		rc = renameat2(AT_FDCWD, tmp, AT_FDCWD, name, RENAME_NOREPLACE);
+		if (rc < 0 && (errno == EINVAL || errno == ENOSYS)) {
+			/* A file system without RENAME_NOREPLACE: a link never replaces either. */
+			rc = link(tmp, name);
+			if (rc == 0)
+				unlink(tmp);
+		}
+		if (rc == 0) {
+			pd_error("%s; the new recording is in '%s'", why, name);
+			tmp[0] = '\0';
+			return;
+		}
+		if (errno != EEXIST)
+			break;
+	}
+	pd_error("%s; the new recording is left in '%s'", why, tmp);
+	tmp[0] = '\0';
+}
+
+/*
+ * Standard input, output and error closed at start (bit 0, 1, 2): each gets
+ * /dev/null, close-on-exec, so that no descriptor of pdrecord's (the start
+ * pipe, the events, the output) takes its place, and the command gets it
+ * closed, as it would from env(1).
+ */
+static unsigned closed_std;
+
+static int
+open_std(void)
+{
+	for (int i = 0; i < 3; i++) {
+		int fd;
+
+		if (fcntl(i, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		closed_std |= 1u << i;
+		fd = open("/dev/null", (i ? O_WRONLY : O_RDONLY) | O_CLOEXEC);
+		if (fd != i) {
+			if (fd >= 0)
+				close(fd);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 /* The command, stopped before its exec until the events are set up. */
@@ -187,8 +346,9 @@ spawn(char **argv, bool out_is_data, int *go, int *errfd)
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
 		signal(SIGHUP, SIG_DFL);
-		if (out_is_data)
-			dup2(2, 1);
+		/* The command's output goes to stderr, or is closed as stderr is. */
+		if (out_is_data && ((closed_std & 4) ? close(1) : dup2(2, 1)) < 0)
+			_exit(EXIT_FAIL);
 		if (read(gop[0], &c, 1) != 1)
 			_exit(EXIT_FAIL);
 		execvp(argv[0], argv);
@@ -402,7 +562,7 @@ main(int argc, char **argv)
 	struct pd_record_opts o = { 0 };
 	struct pd_recorder *r;
 	const char *out = NULL, *events = NULL;
-	char tmp[PATH_MAX + 64] = "", **cmd;
+	char **cmd;
 	int32_t *pids = NULL;
 	size_t nr_pids = 0, alloc_pids = 0;
 	double duration = 0, deadline = 0;
@@ -411,6 +571,8 @@ main(int argc, char **argv)
 	pid_t child = 0;
 	uint64_t v;
 	struct sigaction sa;
+	/* First of all, before anything opens a descriptor: 0, 1 and 2 are taken. */
+	int std_err = open_std() < 0 ? errno : 0;
 
 	tool_init(argv[0]);
 	if (argc == 2 && !strcmp(argv[1], "--list-events"))
@@ -527,6 +689,11 @@ main(int argc, char **argv)
 	cmd = argv + optind;
 	have_cmd = optind < argc;
 	fail = have_cmd ? EXIT_FAIL : PD_EXIT_TROUBLE;
+	if (std_err) {
+		pd_error("cannot open /dev/null for a closed standard descriptor: %s", strerror(std_err));
+		free(pids);
+		return fail;
+	}
 	if (!have_cmd && !nr_pids && !o.system_wide)
 		tool_usage_error(usage, "nothing to record: give a command, -p or -a");
 	if (nr_pids && o.system_wide)
@@ -558,6 +725,29 @@ main(int argc, char **argv)
 
 		pipe_mode = fstat(1, &st) == 0 && S_ISFIFO(st.st_mode);
 	}
+	/* Signals stop the recording; a pipe that closes under it too (file mode). */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	if (!pipe_mode)
+		sigaction(SIGPIPE, &sa, NULL);
+	/*
+	 * The end of the command interrupts the wait for ring data at once,
+	 * instead of at the next poll timeout (which cost the command up to
+	 * 100 ms of wall time).
+	 */
+	sa.sa_handler = on_child;
+	sigaction(SIGCHLD, &sa, NULL);
+	atexit(drop_temp);
+
+	if (pipe_mode && (closed_std & 2)) {
+		pd_error("cannot write to standard output: it is closed (give -o FILE, or redirect it)");
+		free(pids);
+		return fail;
+	}
 	if (pipe_mode) {
 		fd = 1;
 	} else {
@@ -570,7 +760,8 @@ main(int argc, char **argv)
 			direct = true;
 			fd = open(out, O_WRONLY | O_CLOEXEC);
 		} else {
-			fd = open_temp(out, tmp, sizeof(tmp));
+			tidy_temps(out);
+			fd = open_temp(out);
 		}
 		if (fd < 0) {
 			out_error(out, errno);
@@ -578,20 +769,6 @@ main(int argc, char **argv)
 			return fail;
 		}
 	}
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	/*
-	 * The end of the command interrupts the wait for ring data at once,
-	 * instead of at the next poll timeout (which cost the command up to
-	 * 100 ms of wall time).
-	 */
-	sa.sa_handler = on_child;
-	sigaction(SIGCHLD, &sa, NULL);
 
 	if (have_cmd) {
 		child = spawn(cmd, pipe_mode, &go, &errfd);
@@ -612,8 +789,7 @@ main(int argc, char **argv)
 			kill(child, SIGKILL);
 			waitpid(child, NULL, 0);
 		}
-		if (tmp[0])
-			unlink(tmp);
+		drop_temp();
 		pd_record_free(r);
 		free(pids);
 		return fail;
@@ -656,8 +832,7 @@ main(int argc, char **argv)
 	if (rc < 0 && rc != PD_END) {
 		pd_error("%s%s%s", pipe_mode ? "" : out, pipe_mode ? "" : ": ",
 		    pd_record_errmsg(r)[0] ? pd_record_errmsg(r) : pd_strerror(rc));
-		if (tmp[0])
-			unlink(tmp);
+		drop_temp();
 		pd_record_free(r);
 		free(pids);
 		return fail;
@@ -677,25 +852,36 @@ main(int argc, char **argv)
 	pd_record_free(r);
 	free(pids);
 	if (tmp[0]) {
-		char old[PATH_MAX + 8];
+		char old[PATH_MAX + 8], why[3 * PATH_MAX];
 		struct stat st;
 
 		if (close(fd) < 0) {
 			pd_error("cannot write '%s': %s", out, strerror(errno));
-			unlink(tmp);
+			drop_temp();
 			return fail;
 		}
 		if (cmd_failed) {
-			unlink(tmp);
+			drop_temp();
 		} else {
+			/*
+			 * The previous recording is replaced only once it is
+			 * kept as OUT.old; else both stay, and the new one is
+			 * named.
+			 */
 			snprintf(old, sizeof(old), "%s.old", out);
-			if (lstat(out, &st) == 0 && S_ISREG(st.st_mode) && rename(out, old) < 0)
-				pd_warn("cannot keep '%s' as '%s': %s", out, old, strerror(errno));
-			if (rename(tmp, out) < 0) {
-				pd_error("cannot rename '%s' to '%s': %s", tmp, out, strerror(errno));
-				unlink(tmp);
+			if (lstat(out, &st) == 0 && S_ISREG(st.st_mode) && rename(out, old) < 0) {
+				snprintf(why, sizeof(why), "cannot keep '%s' as '%s' (%s), so it is left as it was",
+				    out, old, strerror(errno));
+				keep_new(out, why);
 				return fail;
 			}
+			if (rename(tmp, out) < 0) {
+				snprintf(why, sizeof(why), "cannot rename the recording to '%s' (%s)", out,
+				    strerror(errno));
+				keep_new(out, why);
+				return fail;
+			}
+			tmp[0] = '\0';
 		}
 	} else if (direct && close(fd) < 0) {
 		pd_error("%s: %s", out, strerror(errno));
