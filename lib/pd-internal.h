@@ -17,6 +17,7 @@
 /* Named limits on sizes taken from the file (curl dynbuf style). */
 #define PD_MAX_STRING		(1u << 20)	/* a feature string */
 #define PD_MAX_ATTRS		4096		/* events in one file */
+#define PD_MAX_DAMAGE		16		/* classes of damage noted per reader */
 #define PD_MAX_IDS		(1u << 22)	/* sample ids over all events */
 #define PD_MAX_CALLCHAIN	4096		/* frames kept of one chain */
 #define PD_MAX_INFLATE		(64u << 20)	/* zstd output of one COMPRESSED record */
@@ -288,6 +289,9 @@ void pd_reader_count_out_of_order(struct pd_reader *r);
 int pd_reader_set_error(struct pd_reader *r, int code, uint64_t off, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 struct pd_stats *pd_reader_stats_mut(struct pd_reader *r);
+int pd_reader_note_damage(struct pd_reader *r, uint64_t off, const char *what, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+void pd_reader_note_unknown(struct pd_reader *r, const struct pd_record *rec);
 
 /* ---------------------------------------------------------------- */
 /* Decoded sample (sample.c), following kernel perf_output_sample order. */

@@ -87,6 +87,25 @@ struct pd_reader {
 	/* An error in the feature sections, reported after the records (defer_error). */
 	struct pd_buf derr;
 	int deferred;
+
+	/*
+	 * Damaged metadata that loses information, not the file (issue 18):
+	 * one note per class, with a count and the first offset, all joined
+	 * into the one warning line by pd_reader_warning.
+	 */
+	struct {
+		char what[96], detail[96];
+		uint64_t off, n;
+	} dmg[PD_MAX_DAMAGE];
+	size_t ndmg;
+	uint64_t dmg_dropped;		/* notes of classes past PD_MAX_DAMAGE */
+	uint64_t rec_bytes, unknown_bytes;	/* all records, records of unknown type */
+	int unknown_class;		/* index in dmg of the unknown records, or -1 */
+	struct pd_buf wfull;		/* pd_reader_warning's line */
+	/* The feature section being parsed: its name, file offset and body. */
+	const char *sec_name;
+	uint64_t sec_off;
+	const unsigned char *sec_base;
 };
 
 /* ---------------------------------------------------------------- */
@@ -102,6 +121,8 @@ pd_reader_new(void)
 	r->err = (struct pd_buf)PD_BUF_INIT;
 	r->warn = (struct pd_buf)PD_BUF_INIT;
 	r->derr = (struct pd_buf)PD_BUF_INIT;
+	r->wfull = (struct pd_buf)PD_BUF_INIT;
+	r->unknown_class = -1;
 	return r;
 }
 
@@ -132,6 +153,7 @@ pd_reader_free(struct pd_reader *r)
 	pd_buf_release(&r->err);
 	pd_buf_release(&r->warn);
 	pd_buf_release(&r->derr);
+	pd_buf_release(&r->wfull);
 	pd_arena_release(&r->arena);
 	free(r->name);
 	free(r);
@@ -170,7 +192,93 @@ static void reader_cut(struct pd_reader *r, uint64_t off, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 const char *pd_reader_errmsg(const struct pd_reader *r) { return r->err.buf; }
-const char *pd_reader_warning(const struct pd_reader *r) { return r->warn.buf; }
+
+/*
+ * Note damage of class WHAT at OFF: the class is counted, and its first
+ * offset and DETAIL (printf) are kept.  Returns the class's index, or -1.
+ */
+int
+pd_reader_note_damage(struct pd_reader *r, uint64_t off, const char *what, const char *fmt, ...)
+{
+	size_t i;
+	va_list ap;
+
+	for (i = 0; i < r->ndmg; i++)
+		if (!strcmp(r->dmg[i].what, what))
+			break;
+	if (i == r->ndmg) {
+		if (r->ndmg == PD_MAX_DAMAGE) {
+			r->dmg_dropped++;
+			return -1;
+		}
+		r->ndmg++;
+		snprintf(r->dmg[i].what, sizeof(r->dmg[i].what), "%s", what);
+		r->dmg[i].detail[0] = 0;
+		if (fmt) {
+			va_start(ap, fmt);
+			vsnprintf(r->dmg[i].detail, sizeof(r->dmg[i].detail), fmt, ap);
+			va_end(ap);
+		}
+		r->dmg[i].off = off;
+		r->dmg[i].n = 0;
+	}
+	r->dmg[i].n++;
+	return (int)i;
+}
+
+/* A record of a type no reader here knows (and skips): counted, noted. */
+void
+pd_reader_note_unknown(struct pd_reader *r, const struct pd_record *rec)
+{
+	r->stats.unknown_records++;
+	r->unknown_bytes += rec->size;
+	r->unknown_class = pd_reader_note_damage(r, rec->offset, "record of an unknown type",
+	    "type %u, %u bytes", rec->type, rec->size);
+}
+
+/*
+ * The one warning line: the reader's warnings, then each class of damage
+ * noted.  Composed on demand (the counts change while records are read),
+ * into a buffer of the reader: hence the cast.
+ */
+const char *
+pd_reader_warning(const struct pd_reader *cr)
+{
+	struct pd_reader *r = (struct pd_reader *)cr;
+	struct pd_buf *b = &r->wfull;
+
+	pd_buf_reset(b);
+	pd_buf_addstr(b, r->warn.buf ? r->warn.buf : "");
+	for (size_t i = 0; i < r->ndmg; i++) {
+		const char *d = r->dmg[i].detail;
+
+		if (b->len)
+			pd_buf_addstr(b, "; ");
+		pd_buf_addf(b, "'%s': %s", r->name ? r->name : "?", r->dmg[i].what);
+		if (r->dmg[i].n > 1)
+			pd_buf_addf(b, " (%llu of them%s%s", (unsigned long long)r->dmg[i].n,
+			    *d ? "; the first: " : "", d);
+		else if (*d)
+			pd_buf_addf(b, " (%s", d);
+		if ((int)i == r->unknown_class) {
+			/* A whole profile can hide in them (a COMPRESSED record retyped). */
+			if (r->stats.samples == 0)
+				pd_buf_addstr(b, "; no samples were read: they may all be in these");
+			else if (r->rec_bytes && r->unknown_bytes >= r->rec_bytes / 10)
+				pd_buf_addf(b, "; %llu%% of the bytes of the records",
+				    (unsigned long long)(r->unknown_bytes * 100 / r->rec_bytes));
+		}
+		if (r->dmg[i].n > 1 || *d || (int)i == r->unknown_class)
+			pd_buf_addstr(b, ")");
+		pd_buf_addf(b, " at offset 0x%llx", (unsigned long long)r->dmg[i].off);
+	}
+	if (r->dmg_dropped) {
+		if (b->len)
+			pd_buf_addstr(b, "; ");
+		pd_buf_addf(b, "%llu more notes of damage", (unsigned long long)r->dmg_dropped);
+	}
+	return b->buf ? b->buf : "";
+}
 const struct pd_stats *pd_reader_stats(const struct pd_reader *r) { return &r->stats; }
 struct pd_stats *pd_reader_stats_mut(struct pd_reader *r) { return &r->stats; }
 const char *pd_reader_name(const struct pd_reader *r) { return r->name; }
@@ -528,6 +636,10 @@ add_attr(struct pd_reader *r, const struct pd_attr *a, uint64_t off)
 		return pd_reader_set_error(r, PD_E_LIMIT, off, "more than %u events", PD_MAX_ATTRS);
 	if (PD_GROW(r->attrs, r->nr_attrs + 1, r->alloc_attrs) < 0)
 		return pd_reader_set_error(r, PD_E_NOMEM, off, "out of memory");
+	/* Bits past PERF_SAMPLE_WEIGHT_STRUCT: fields whose size is unknown here. */
+	if (a->info.sample_type >> 25)
+		pd_reader_note_damage(r, off, "sample_type with bits unknown here",
+		    "sample_type %#llx; samples may be misread", (unsigned long long)a->info.sample_type);
 	r->attrs[r->nr_attrs] = *a;
 	r->attrs[r->nr_attrs].info.name = derive_name(r, a);
 	r->nr_attrs++;
@@ -557,20 +669,41 @@ add_id(struct pd_reader *r, uint64_t id, size_t attr, uint64_t off)
 /* ---------------------------------------------------------------- */
 /* Feature sections (FORMAT-NOTES.md 1.4-1.5).  C covers one body. */
 
-/* A perf string: u32 len, then len bytes, NUL-padded.  Bounded by C. */
+/* Where cursor C stands in the file (the feature section being parsed). */
+static uint64_t
+sec_at(const struct pd_reader *r, const struct pd_cur *c)
+{
+	return r->sec_off + (uint64_t)(c->p - r->sec_base);
+}
+
+/*
+ * A perf string: u32 len, then len bytes, NUL-padded.  Bounded by C.  A
+ * length past the section or a string without its NUL is noted as damage
+ * (a missing length is the caller's to note).
+ */
 static char *
 feat_string(struct pd_reader *r, struct pd_cur *c)
 {
+	uint64_t at = sec_at(r, c);
 	uint32_t len = pd_cur_u32(c);
 	const char *p;
 	size_t n;
+	char what[64];
 
-	if (c->bad || len > c->left || len > PD_MAX_STRING) {
+	if (c->bad)
+		return NULL;
+	if (len > c->left || len > PD_MAX_STRING) {
+		snprintf(what, sizeof(what), "%s string length past its section", r->sec_name);
+		pd_reader_note_damage(r, at, what, "length %u, %zu bytes left", len, c->left);
 		c->bad = 1;
 		return NULL;
 	}
 	p = (const char *)c->p;
 	n = strnlen(p, len);
+	if (n == len && len) {
+		snprintf(what, sizeof(what), "%s string without a NUL", r->sec_name);
+		pd_reader_note_damage(r, at, what, "%u bytes, kept", len);
+	}
 	pd_cur_skip(c, len);
 	return pd_arena_strndup(&r->arena, p, n);
 }
@@ -578,19 +711,33 @@ feat_string(struct pd_reader *r, struct pd_cur *c)
 static void
 set_feat(struct pd_reader *r, enum pd_feature_str f, struct pd_cur *c)
 {
+	uint64_t at = sec_at(r, c);
+	size_t nd = r->ndmg;
 	char *s = feat_string(r, c);
+	char what[64];
 
-	if (s)
+	if (s) {
 		r->feat[f] = s;
+	} else if (r->ndmg == nd) {
+		snprintf(what, sizeof(what), "%s section too short for its length", r->sec_name);
+		pd_reader_note_damage(r, at, what, "%zu bytes", c->left);
+	}
 }
 
 static void
 feat_cmdline(struct pd_reader *r, struct pd_cur *c)
 {
-	uint32_t nr = pd_cur_u32(c);
+	uint64_t at = sec_at(r, c);
+	uint32_t nr = pd_cur_u32(c), i;
 	struct pd_buf b = PD_BUF_INIT;
+	size_t nd = r->ndmg;
 
-	for (uint32_t i = 0; i < nr && !c->bad; i++) {
+	if (c->bad) {
+		pd_reader_note_damage(r, at, "cmdline section too short for its count",
+		    "%zu byte%s", c->left, c->left == 1 ? "" : "s");
+		return;
+	}
+	for (i = 0; i < nr && !c->bad; i++) {
 		char *s = feat_string(r, c);
 
 		if (!s)
@@ -599,6 +746,9 @@ feat_cmdline(struct pd_reader *r, struct pd_cur *c)
 			pd_buf_addstr(&b, " ");
 		pd_buf_addstr(&b, s);
 	}
+	if (i < nr && r->ndmg == nd)
+		pd_reader_note_damage(r, at, "cmdline holds fewer strings than its count",
+		    "%u of %u; the rest is lost", i, nr);
 	r->feat[PD_FEAT_CMDLINE] = pd_arena_strdup(&r->arena, b.buf);
 	pd_buf_release(&b);
 }
@@ -606,11 +756,17 @@ feat_cmdline(struct pd_reader *r, struct pd_cur *c)
 static void
 feat_event_desc(struct pd_reader *r, struct pd_cur *c)
 {
-	uint32_t nr = pd_cur_u32(c), sz = pd_cur_u32(c);
+	uint64_t at = sec_at(r, c);
+	uint32_t nr = pd_cur_u32(c), sz = pd_cur_u32(c), i;
+	size_t nd = r->ndmg;
 
-	if (c->bad || sz < 64 || sz > 4096)
+	if (c->bad || sz < 64 || sz > 4096) {
+		pd_reader_note_damage(r, at, "event_desc section unreadable",
+		    "%s %u; the event names are lost", c->bad ? "bytes:" : "attr size",
+		    c->bad ? (unsigned)c->left : sz);
 		return;
-	for (uint32_t i = 0; i < nr && !c->bad; i++) {
+	}
+	for (i = 0; i < nr && !c->bad; i++) {
 		struct pd_attr a;
 		uint32_t nr_ids;
 		char *name;
@@ -621,7 +777,7 @@ feat_event_desc(struct pd_reader *r, struct pd_cur *c)
 		name = feat_string(r, c);
 		if (c->bad || nr_ids > c->left / 8) {
 			c->bad = 1;
-			return;
+			break;
 		}
 		for (uint32_t k = 0; k < nr_ids; k++) {
 			uint64_t id = pd_cur_u64(c);
@@ -636,6 +792,9 @@ feat_event_desc(struct pd_reader *r, struct pd_cur *c)
 			r->attrs[target].named = true;
 		}
 	}
+	if (i < nr && r->ndmg == nd)
+		pd_reader_note_damage(r, at, "event_desc holds fewer events than its count",
+		    "%u of %u; the rest is lost", i, nr);
 }
 
 static int
@@ -689,8 +848,18 @@ feat_build_id(struct pd_reader *r, struct pd_cur *c, uint64_t off)
 }
 
 static int
-parse_feature(struct pd_reader *r, unsigned bit, struct pd_cur *c, uint64_t off)
+parse_feature(struct pd_reader *r, unsigned bit, struct pd_cur *c, uint64_t off, uint64_t body_off)
 {
+	static const char *const names[] = {
+		[HEADER_HOSTNAME] = "hostname", [HEADER_OSRELEASE] = "osrelease",
+		[HEADER_VERSION] = "version", [HEADER_ARCH] = "arch", [HEADER_NRCPUS] = "nr_cpus",
+		[HEADER_CPUDESC] = "cpudesc", [HEADER_CMDLINE] = "cmdline",
+		[HEADER_EVENT_DESC] = "event_desc", [HEADER_COMPRESSED] = "compressed",
+	};
+
+	r->sec_name = bit < sizeof(names) / sizeof(names[0]) && names[bit] ? names[bit] : "feature";
+	r->sec_off = body_off;
+	r->sec_base = c->p;
 	switch (bit) {
 	case HEADER_HOSTNAME: set_feat(r, PD_FEAT_HOSTNAME, c); break;
 	case HEADER_OSRELEASE: set_feat(r, PD_FEAT_OSRELEASE, c); break;
@@ -705,6 +874,8 @@ parse_feature(struct pd_reader *r, unsigned bit, struct pd_cur *c, uint64_t off)
 		if (!c->bad) {
 			r->nr_cpus_avail = avail;
 			r->nr_cpus_online = online;
+		} else {
+			pd_reader_note_damage(r, body_off, "nr_cpus section too short", "%s", "the counts are lost");
 		}
 		break;
 	}
@@ -823,7 +994,7 @@ read_features(struct pd_reader *r, const uint64_t bits[4])
 			rc = pd_reader_set_error(r, PD_E_IO, off, "cannot read feature %u", bit);
 		} else {
 			c = pd_cur_make(body, size, r->swap);
-			rc = parse_feature(r, bit, &c, off);
+			rc = parse_feature(r, bit, &c, off, off);
 		}
 		free(body);
 		body = NULL;
@@ -1277,7 +1448,7 @@ header_attr(struct pd_reader *r, const unsigned char *rec, size_t size, uint64_t
 }
 
 static int
-event_update(struct pd_reader *r, const unsigned char *rec, size_t size)
+event_update(struct pd_reader *r, const unsigned char *rec, size_t size, uint64_t off)
 {
 	struct pd_cur c = pd_cur_make(rec + 8, size - 8, r->swap);
 	uint64_t type = pd_cur_u64(&c), id = pd_cur_u64(&c);
@@ -1288,6 +1459,8 @@ event_update(struct pd_reader *r, const unsigned char *rec, size_t size)
 	HASH_FIND(hh, r->ids, &id, sizeof(id), e);
 	if (!e)
 		return PD_OK;
+	if (strnlen((const char *)c.p, c.left) == c.left)
+		pd_reader_note_damage(r, off, "EVENT_UPDATE name without a NUL", "%zu bytes, kept", c.left);
 	r->attrs[e->attr].info.name = pd_arena_strndup(&r->arena, (const char *)c.p, strnlen((const char *)c.p, c.left));
 	r->attrs[e->attr].named = true;
 	return PD_OK;
@@ -1308,14 +1481,14 @@ meta_record(struct pd_reader *r, const unsigned char *rec, uint32_t type, uint16
 			uint64_t feat = pd_cur_u64(&c);
 
 			if (!c.bad && feat < HEADER_FEAT_BITS)
-				return parse_feature(r, (unsigned)feat, &c, off);
+				return parse_feature(r, (unsigned)feat, &c, off, off + 16);
 		}
 		return PD_OK;
 	case PERF_RECORD_HEADER_BUILD_ID:
 		c = pd_cur_make(rec + 8, size - 8, r->swap);
 		return add_buildid(r, &c, misc, (uint16_t)size, off);
 	case PERF_RECORD_EVENT_UPDATE:
-		return event_update(r, rec, size);
+		return event_update(r, rec, size, off);
 	}
 	return PD_OK;
 }
@@ -1601,6 +1774,8 @@ pd_reader_next(struct pd_reader *r, struct pd_record *rec)
 {
 	int rc = next_record(r, rec);
 
+	if (rc == PD_OK)
+		r->rec_bytes += rec->size;
 	/* The records are all read: now report the damage found in the features. */
 	if (rc == PD_END && r->deferred) {
 		struct pd_buf t = r->err;

@@ -332,10 +332,16 @@ thread_drop(struct pd_session *s, int32_t tid)
 /* ---------------------------------------------------------------- */
 /* Side-band records. */
 
+/* The string of N bytes at P in record REC: one without its NUL is noted as damage (WHAT). */
 static const char *
-rec_string(struct pd_session *s, const unsigned char *p, size_t n)
+rec_string(struct pd_session *s, const struct pd_record *rec, const unsigned char *p, size_t n,
+    const char *what)
 {
-	return pd_arena_strndup(&s->arena, (const char *)p, strnlen((const char *)p, n));
+	size_t len = strnlen((const char *)p, n);
+
+	if (len == n)
+		pd_reader_note_damage(s->r, rec->offset, what, "%zu bytes, kept", n);
+	return pd_arena_strndup(&s->arena, (const char *)p, len);
 }
 
 static void
@@ -344,12 +350,23 @@ do_comm(struct pd_session *s, const struct pd_record *rec)
 	struct pd_cur c = pd_cur_make(rec->data + 8, rec->size - 8u, s->swap);
 	int32_t pid = (int32_t)pd_cur_u32(&c), tid = (int32_t)pd_cur_u32(&c);
 	struct thread *t;
+	size_t trailer = 0;
 
-	if (c.bad)
+	if (c.bad) {
+		pd_reader_note_damage(s->r, rec->offset, "COMM record too short for its pid and tid",
+		    "%u bytes", rec->size);
 		return;
+	}
+	/* The name ends before the sample_id trailer (as in do_mmap). */
+	if (pd_reader_nr_attrs(s->r)) {
+		const struct pd_attr *a = pd_reader_attr(s->r, 0);
+
+		if (a->trailer_size <= c.left)
+			trailer = a->trailer_size;
+	}
 	t = thread_get(s, pid, tid);
 	if (t)
-		t->comm = rec_string(s, c.p, c.left);
+		t->comm = rec_string(s, rec, c.p, c.left - trailer, "COMM record without a NUL");
 }
 
 static void
@@ -450,9 +467,12 @@ do_mmap(struct pd_session *s, const struct pd_record *rec)
 		if (a && a->trailer_size <= c.left)
 			trailer = a->trailer_size;
 	}
-	name = rec_string(s, c.p, c.left - trailer);
-	if (start + len < start)
+	name = rec_string(s, rec, c.p, c.left - trailer, "MMAP file name without a NUL");
+	if (start + len < start) {
+		pd_reader_note_damage(s->r, rec->offset, "MMAP whose end wraps past 2^64",
+		    "start %#llx, length %#llx; the map is dropped", (unsigned long long)start, (unsigned long long)len);
 		return;
+	}
 	m.start = start;
 	m.end = start + len;
 	m.pgoff = pgoff;
@@ -516,7 +536,7 @@ do_ksymbol(struct pd_session *s, const struct pd_record *rec)
 	m.start = addr;
 	m.end = addr + len;
 	m.identity = true;
-	m.dso = pd_symbolizer_ksym_dso(s->sym, rec_string(s, c.p, c.left - trailer), addr, len);
+	m.dso = pd_symbolizer_ksym_dso(s->sym, rec_string(s, rec, c.p, c.left - trailer, "KSYMBOL name without a NUL"), addr, len);
 	if (m.dso && m.end > m.start)
 		mm_insert(&s->kmm, &m);
 }
@@ -777,7 +797,7 @@ deliver(struct pd_session *s, const struct pd_record *rec)
 	case PERF_RECORD_AUX_OUTPUT_HW_ID:
 		break;
 	default:
-		st->unknown_records++;
+		pd_reader_note_unknown(s->r, rec);
 		break;
 	}
 	return PD_OK;
@@ -1027,7 +1047,7 @@ pd_session_run(struct pd_session *s, struct pd_reader *r, pd_sample_fn fn, void 
 			 * unknown kernel types in deliver().
 			 */
 			if (rec.type > PERF_RECORD_COMPRESSED2)
-				pd_reader_stats_mut(r)->unknown_records++;
+				pd_reader_note_unknown(r, &rec);
 			continue;
 		} else if (record_time(s, &rec, &time)) {
 			rc = enqueue(s, &rec, time);

@@ -433,6 +433,45 @@ pd_warn(const char *fmt, ...)
 	va_end(ap);
 }
 
+int
+tool_reader_report(const struct pd_reader *r, int rc, const char *notread)
+{
+	const struct pd_stats *st = pd_reader_stats(r);
+	unsigned long long unread = st->samples_unknown_id + st->samples_bad;
+	const char *w = pd_reader_warning(r);
+
+	if (rc < 0 && rc != PD_E_CALLBACK) {
+		if (unread)
+			pd_error("%s; %llu sample%s could not be read", pd_reader_errmsg(r), unread,
+			    unread == 1 ? "" : "s");
+		else
+			pd_error("%s", pd_reader_errmsg(r));
+		return PD_EXIT_TROUBLE;
+	}
+	if (!w[0] && !st->lost && !st->lost_samples && !unread)
+		return PD_EXIT_OK;
+	{
+		char line[8192];
+		size_t n = 0;
+
+		/* Each part names the file, as the reader's warnings do. */
+		if (w[0])
+			n += (size_t)snprintf(line, sizeof(line), "%s", w);
+		if ((st->lost || st->lost_samples) && n < sizeof(line))
+			n += (size_t)snprintf(line + n, sizeof(line) - n,
+			    "%s'%s': the kernel lost %llu events and %llu samples while recording",
+			    n ? "; " : "", pd_reader_name(r), (unsigned long long)st->lost,
+			    (unsigned long long)st->lost_samples);
+		if (unread && n < sizeof(line))
+			snprintf(line + n, sizeof(line) - n,
+			    "%s'%s': %llu sample%s could not be read%s%s", n ? "; " : "",
+			    pd_reader_name(r), unread, unread == 1 ? "" : "s", notread ? " and " : "",
+			    notread ? notread : "");
+		pd_warn("%s", line);
+	}
+	return PD_EXIT_OK;
+}
+
 void
 pd_note(const char *fmt, ...)
 {

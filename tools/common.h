@@ -37,6 +37,16 @@ void pd_die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn)
 int pd_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void pd_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void pd_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * The one line about reader R after pd_session_run returned RC: on damage
+ * (RC < 0, not PD_E_CALLBACK) the error, with the count of the samples that
+ * could not be read in it; else at most one warning, joining the reader's
+ * warnings and damage notes, the events the kernel lost and the samples
+ * that could not be read (NOTREAD says what became of them, "are not
+ * folded").  Returns PD_EXIT_TROUBLE after an error, else PD_EXIT_OK.
+ */
+struct pd_reader;
+int tool_reader_report(const struct pd_reader *r, int rc, const char *notread);
 /* "TOOL: message" on stderr, as the -v summaries print it (also with -q). */
 void pd_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

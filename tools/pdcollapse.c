@@ -150,12 +150,9 @@ collapse_one(const char *file, struct pd_fold *fold, const struct pd_session_opt
 	rc = pd_session_run(s, r, on_sample, &ru);
 	if (pd_fold_flush(fold, s) < 0 || ru.fold_error)
 		pd_die("out of memory");
-	if (pd_reader_warning(r)[0])
-		pd_warn("%s", pd_reader_warning(r));
-	if (rc < 0 && rc != PD_E_CALLBACK) {
-		pd_error("%s", pd_reader_errmsg(r));
+	/* One line: the error (with the samples not read), or one warning. */
+	if (tool_reader_report(r, rc, "are not folded") != PD_EXIT_OK)
 		status = PD_EXIT_TROUBLE;
-	}
 	list_events(r, names, sizeof(names));
 	if (ru.selected == -2)
 		choose_event(&ru);
@@ -175,14 +172,6 @@ collapse_one(const char *file, struct pd_fold *fold, const struct pd_session_opt
 	{
 		const struct pd_stats *st = pd_reader_stats(r);
 
-		if (st->lost || st->lost_samples)
-			pd_warn("'%s': the kernel lost %llu events and %llu samples while recording",
-			    pd_reader_name(r), (unsigned long long)st->lost,
-			    (unsigned long long)st->lost_samples);
-		if (st->samples_unknown_id || st->samples_bad)
-			pd_warn("'%s': %llu samples could not be read and are not folded",
-			    pd_reader_name(r),
-			    (unsigned long long)(st->samples_unknown_id + st->samples_bad));
 		if (tool_verbose)
 			summary(pd_reader_name(r), st, pd_fold_samples(fold) - before, ru.other_event);
 	}

@@ -129,7 +129,6 @@ run_perf(struct pd_diff *d, const struct input *in, const void *buf, size_t len)
 {
 	struct run ru = { .diff = d, .event = in->event, .selected = -2, .max_stack = tool_max_stack() };
 	int rc, status = 0;
-	const struct pd_stats *st;
 
 	ru.r = pd_reader_new();
 	ru.session = pd_session_new(in->so);
@@ -149,7 +148,9 @@ run_perf(struct pd_diff *d, const struct input *in, const void *buf, size_t len)
 		goto out;
 	}
 	if (rc < 0 && rc != PD_E_CALLBACK) {
-		status = pd_error("%s", pd_reader_errmsg(ru.r));
+		/* One line: the error, with the samples not read. */
+		tool_reader_report(ru.r, rc, NULL);
+		status = -1;
 		goto out;
 	}
 	if (ru.selected == -2) {
@@ -178,12 +179,17 @@ run_perf(struct pd_diff *d, const struct input *in, const void *buf, size_t len)
 		pd_diff_note_periods(d, in->side);
 	if (ru.selected >= 0)
 		pd_diff_set_event(d, pd_reader_event(ru.r, (size_t)ru.selected)->name);
-	st = pd_reader_stats(ru.r);
-	if (pd_reader_warning(ru.r)[0])
-		pd_warn("%s", pd_reader_warning(ru.r));
-	if (st->lost || st->lost_samples)
-		pd_warn("'%s': the kernel lost %llu events and %llu samples while recording", in->path,
-		    (unsigned long long)st->lost, (unsigned long long)st->lost_samples);
+	/*
+	 * At most one warning line (damaged metadata, lost events, samples not
+	 * read).  An operand whose samples are all lost to damage (records of
+	 * an unknown type, say) cannot be compared: that damage is the one
+	 * error line.
+	 */
+	if (pd_reader_stats(ru.r)->samples == 0 && pd_reader_warning(ru.r)[0]) {
+		status = pd_error("%s", pd_reader_warning(ru.r));
+		goto out;
+	}
+	tool_reader_report(ru.r, 0, "are not compared");
 	if (!in->event && ru.other_event && ru.selected >= 0)
 		pd_note("'%s': comparing event %s only (use --event)", in->path,
 		    pd_reader_event(ru.r, (size_t)ru.selected)->name);

@@ -513,7 +513,9 @@ rank_frames(struct agg *a)
 {
 	struct frame **v = xmalloc(a->nr_frames * sizeof(*v));
 
-	memcpy(v, a->by_id, a->nr_frames * sizeof(*v));
+	/* No frames (no samples): by_id may be NULL, and memcpy must not see it. */
+	if (a->nr_frames)
+		memcpy(v, a->by_id, a->nr_frames * sizeof(*v));
 	qsort(v, a->nr_frames, sizeof(*v), frame_cmp);
 	for (size_t i = 0; i < a->nr_frames; i++)
 		v[i]->rank = (uint32_t)i;
@@ -1057,9 +1059,12 @@ write_summary_perf(struct run *ru, uint64_t rows)
 	pd_json_u64(j, st->tail_bytes);
 	pd_json_key(j, "salvaged");
 	pd_json_bool(j, st->salvaged != 0);
+	/* The error that stopped the reader, else the warning about damaged metadata. */
 	pd_json_key(j, "damage");
 	if (ru->damaged)
 		pd_json_str(j, pd_reader_errmsg(r));
+	else if (pd_reader_warning(r)[0])
+		pd_json_str(j, pd_reader_warning(r));
 	else
 		pd_json_null(j);
 	pd_json_key(j, "dwarf_unwinding");
@@ -1137,15 +1142,8 @@ run_perf(struct run *ru, const struct pd_session_opts *so, uint64_t rows)
 		ru->damaged = true;
 		status = PD_EXIT_TROUBLE;
 	} else {
-		if (pd_reader_warning(ru->r)[0])
-			pd_warn("%s", pd_reader_warning(ru->r));
-		if (st->lost || st->lost_samples)
-			pd_warn("'%s': the kernel lost %llu events and %llu samples while recording",
-			    pd_reader_name(ru->r), (unsigned long long)st->lost,
-			    (unsigned long long)st->lost_samples);
-		if (st->samples_unknown_id || st->samples_bad)
-			pd_warn("'%s': %llu samples could not be read", pd_reader_name(ru->r),
-			    (unsigned long long)(st->samples_unknown_id + st->samples_bad));
+		/* At most one warning line (damaged metadata, lost events, samples not read). */
+		tool_reader_report(ru->r, rc, NULL);
 	}
 	switch (ru->fmt) {
 	case F_SAMPLES:
@@ -1171,7 +1169,7 @@ run_perf(struct run *ru, const struct pd_session_opts *so, uint64_t rows)
 		break;
 	}
 	if (ru->damaged)
-		pd_error("%s", pd_reader_errmsg(ru->r));
+		tool_reader_report(ru->r, rc, NULL);
 	if (tool_verbose)
 		pd_info("%s: %llu samples read, %llu records, %llu out of order",
 		    pd_reader_name(ru->r), (unsigned long long)st->samples,

@@ -125,20 +125,12 @@ run_perf(struct pd_top *top, const char *file, const struct pd_session_opts *so,
 		goto out;
 	}
 	*read = true;
-	/* A damaged file: one line, the error; the warnings would only repeat it. */
-	if (rc < 0 && rc != PD_E_CALLBACK) {
-		status = pd_error("%s", pd_reader_errmsg(r));
+	/* One line: a damaged file's error (with the samples not read), or one warning. */
+	if (tool_reader_report(r, rc, "are not counted") != PD_EXIT_OK) {
+		status = -1;
 		goto out;
 	}
 	st = pd_reader_stats(r);
-	if (pd_reader_warning(r)[0])
-		pd_warn("%s", pd_reader_warning(r));
-	if (st->lost || st->lost_samples)
-		pd_warn("'%s': the kernel lost %llu events and %llu samples while recording",
-		    pd_reader_name(r), (unsigned long long)st->lost, (unsigned long long)st->lost_samples);
-	if (st->samples_unknown_id || st->samples_bad)
-		pd_warn("'%s': %llu samples could not be read and are not counted", pd_reader_name(r),
-		    (unsigned long long)(st->samples_unknown_id + st->samples_bad));
 	if (tool_verbose)
 		pd_info("%s: %llu samples read, %llu of other events, %llu records, "
 		    "%llu out of order", pd_reader_name(r), (unsigned long long)st->samples,

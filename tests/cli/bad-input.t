@@ -1,24 +1,35 @@
 #!/bin/sh
 # The malformed corpus, tests/data/bad/ (one defect per file, made by
 # tests/helpers/mkbad, or found by fuzzing), through every tool that reads
-# perf.data: pdcollapse, pdtop and pdjson.  For every row "NAME EXIT
-# SUBSTRING" of tests/data/bad/EXPECT, for each tool, under a time limit and
-# a memory limit:
+# perf.data: pdcollapse, pdtop, pdjson in each of its formats, and pddiff
+# with the file as its BASE.  For every row "NAME EXIT SUBSTRING" of
+# tests/data/bad/EXPECT, for each tool, under a time limit and a memory
+# limit:
 #   - the exact exit status (a signal, a timeout or running out of the
 #     memory limit fails);
-#   - exit 2: exactly one error line (warnings and notes aside), of the form
-#     "TOOL: 'FILE': what at offset 0xN", containing SUBSTRING;
-#   - exit 0: no error line, and SUBSTRING (unless "-") in a warning that
-#     names the file, with the salvaged samples printed;
+#   - exit 2: exactly one line on stderr, nothing else (no warning, no
+#     second line with counts), of the form "TOOL: 'FILE': what at offset
+#     0xN", containing SUBSTRING;
+#   - exit 0: no error line and at most one warning line; SUBSTRING (unless
+#     "-") in that one warning, which names the file and the offset, with
+#     the salvaged samples printed;
 #   - damage in the middle of the records or a file cut short (exit 2):
 #     what was read before it is printed all the same.
+# pddiff compares; an operand it cannot compare (no samples left: all of
+# them in records of an unknown type) is an exit 2 with the one line, for
+# rows whose EXIT is 0 too.
 . "$PD_SRC/tests/cli/lib.sh"
 
 BAD=$PD_SRC/tests/data/bad
 [ -r "$BAD/EXPECT" ] || skip_all "no $BAD/EXPECT"
-for t in pdcollapse pdtop pdjson; do
+for t in pdcollapse pdtop pdjson pddiff; do
 	[ -x "$PD_BIN/$t" ] || skip_all "no $PD_BIN/$t (run make)"
 done
+TOOLS="pdcollapse pdtop pdjson pdjson:summary pdjson:tree pdjson:speedscope pddiff"
+
+# Exit 0, a warning, and no samples to print: the whole profile lies in
+# records of an unknown type.
+NOSAMPLES=" compressed-retyped pipe-compressed-retyped "
 
 # Exit 2 with the damage after some samples: these must print what came before.
 MIDDLE=" size-zero-record size-four-record record-size-past-data-end
@@ -35,13 +46,15 @@ MIDDLE=" size-zero-record size-four-record record-size-past-data-end
 hostile_limits
 
 # run_bad TOOL FILE: the tool on FILE with the limits; sets $rc, output in
-# $TMP/out and $TMP/err.
+# $TMP/out and $TMP/err.  TOOL is pdjson:FORMAT for pdjson -f FORMAT.
 run_bad() {
 	rc=0
 	case $1 in
 	pdcollapse) set -- pdcollapse --weight=samples "$2" ;;
 	pdtop) set -- pdtop -n 5 "$2" ;;
 	pdjson) set -- pdjson "$2" ;;
+	pdjson:*) set -- pdjson -f "${1#pdjson:}" "$2" ;;
+	pddiff) set -- pddiff --no-gate "$2" "$PD_SRC/tests/data/fp.data" ;;
 	esac
 	(
 		if [ -n "$memlimit" ]; then
@@ -58,6 +71,9 @@ run_bad() {
 printed() {
 	case $1 in
 	pdtop) grep -c '%' "$TMP/out" || true ;;
+	pdjson:summary) grep -c '"samples": *[1-9]' "$TMP/out" || true ;;
+	pdjson:*) grep -c '"name"' "$TMP/out" || true ;;
+	pddiff) echo 1 ;;	# both sides are mixed in its output
 	*) grep -vc '^#' "$TMP/out" || true ;;
 	esac
 }
@@ -81,34 +97,44 @@ while read -r name want sub; do
 		not_ok "$name: listed in EXPECT" "no file $f"
 		continue
 	fi
-	for tool in pdcollapse pdtop pdjson; do
+	for tool in $TOOLS; do
+		t=${tool%%:*}
 		run_bad "$tool" "$f"
 		why=
-		if [ "$rc" -ne "$want" ]; then
+		want_t=$want
+		# pddiff cannot compare an operand whose samples are all gone.
+		[ "$t" = pddiff ] && [ "$want" -eq 0 ] && [ "$rc" -eq 2 ] && want_t=2
+		if [ "$rc" -ne "$want_t" ]; then
 			why="exit $rc, want $want"
 			[ "$rc" -eq 124 ] && why="$why (timed out)"
 			[ "$rc" -gt 128 ] && why="$why (killed by signal $((rc - 128)))"
 		fi
-		grep -v -e "^$tool: warning: " -e "^$tool: note: " "$TMP/err" >"$TMP/errs" || true
+		grep -v -e "^$t: warning: " -e "^$t: note: " "$TMP/err" >"$TMP/errs" || true
+		grep "^$t: warning: " "$TMP/err" >"$TMP/warn" || true
 		nerr=$(wc -l <"$TMP/errs")
+		nwarn=$(wc -l <"$TMP/warn")
+		nall=$(wc -l <"$TMP/err")
 		n=$(printed "$tool")
-		if [ "$want" -eq 2 ]; then
+		if [ "$want_t" -eq 2 ]; then
 			line=$(head -n 1 "$TMP/errs")
-			if [ "$nerr" -ne 1 ]; then
-				why="$why; $nerr error lines, want 1"
+			if [ "$nall" -ne 1 ] || [ "$nerr" -ne 1 ]; then
+				why="$why; $nall lines on stderr ($nerr not warnings or notes), want the one error line"
 			fi
 			case $line in
-			"$tool: '$f': "*" at offset 0x"*)
-				is_hex "${line##* at offset 0x}" || why="$why; offset is not hex: $line"
+			"$t: '$f': "*" at offset 0x"*)
+				x=${line#* at offset 0x}
+				is_hex "${x%%[!0-9a-f]*}" || why="$why; offset is not hex: $line"
 				;;
 			*)
-				why="$why; not \"$tool: '$f': ... at offset 0xN\": $line"
+				why="$why; not \"$t: '$f': ... at offset 0xN\": $line"
 				;;
 			esac
-			case $line in
-			*"$sub"*) ;;
-			*) why="$why; no \"$sub\" in the error" ;;
-			esac
+			if [ "$sub" != - ]; then
+				case $line in
+				*"$sub"*) ;;
+				*) why="$why; no \"$sub\" in the error" ;;
+				esac
+			fi
 			case $MIDDLE in
 			*" $name "*)
 				[ "$n" -gt 0 ] || why="$why; nothing printed from before the damage"
@@ -116,17 +142,37 @@ while read -r name want sub; do
 			esac
 		else
 			[ "$nerr" -eq 0 ] || why="$why; error lines: $(head -c 300 "$TMP/errs")"
+			[ "$nwarn" -le 1 ] || why="$why; $nwarn warning lines, want at most one"
 			if [ "$sub" != - ]; then
-				grep "^$tool: warning: .*'$f'" "$TMP/err" >"$TMP/warn" || true
+				line=$(head -n 1 "$TMP/warn")
+				case $line in
+				"$t: warning: '$f': "*" at offset 0x"*) ;;
+				*) why="$why; no warning \"$t: warning: '$f': ... at offset 0xN\"" ;;
+				esac
 				grep -qF -- "$sub" "$TMP/warn" ||
 					why="$why; no warning naming the file with \"$sub\""
-				[ "$n" -gt 0 ] || why="$why; nothing salvaged printed"
+				[ "$n" -gt 0 ] || [ "$NOSAMPLES" != "${NOSAMPLES#* $name }" ] ||
+					why="$why; nothing salvaged printed"
+				# pdjson's summary: the warning is its health.damage too.
+				if [ "$tool" = pdjson:summary ]; then
+					grep -qF -- "\"damage\":\"'$f': " "$TMP/out" && grep -qF -- "$sub" "$TMP/out" ||
+						why="$why; health.damage does not hold the warning"
+				fi
+			elif [ "$tool" = pdjson:summary ] && ! grep -qF '"damage":null' "$TMP/out"; then
+				why="$why; health.damage is not null"
 			fi
 		fi
+		if [ -n "$why" ] && [ "$t" = pddiff ] && [ "$want" -eq 0 ] && [ "$rc" -eq 2 ] &&
+		    grep -q '^pddiff: BASE has no samples$' "$TMP/err"; then
+			# pddiff's own messages are issue 18's other branch (i18-weights).
+			tap_n=$((tap_n + 1))
+			echo "not ok $tap_n - $tool $name: one line naming the file and offset # TODO pddiff's \"has no samples\" names no file (i18-weights)"
+			continue
+		fi
 		if [ -z "$why" ]; then
-			ok "$tool $name: exit $want${sub:+, $sub}"
+			ok "$tool $name: exit $want_t${sub:+, $sub}"
 		else
-			not_ok "$tool $name: exit $want${sub:+, $sub}" "${why#; }" "stderr: $(head -c 400 "$TMP/err")"
+			not_ok "$tool $name: exit $want_t${sub:+, $sub}" "${why#; }" "stderr: $(head -c 400 "$TMP/err")"
 		fi
 	done
 done <"$BAD/EXPECT"

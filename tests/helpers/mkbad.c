@@ -406,6 +406,11 @@ file_header_defects(const struct base *b)
 	put(&m, (size_t)b->attrs_off + 24, 8, UINT64_MAX);
 	emit("sample-type-all-bits", &m);
 
+	/* a sample_type bit no perf defines (bit 40): the layout is unknown, a warning */
+	m = copy(&b->m);
+	put(&m, (size_t)b->attrs_off + 24, 8, b->sample_type | 1ull << 40);
+	emit("sample-type-unknown-bit", &m);
+
 	/* the attr's id list: perf_file_section at the end of the entry */
 	if (get(&b->m, (size_t)(b->attrs_off + b->attr_size - 8), 8) == 0)
 		die("base attr has no ids");
@@ -484,6 +489,11 @@ feature_defects(const struct base *b)
 	memset(m.p + off + 4, 'A', (size_t)size - 4);
 	emit("feature-string-no-nul", &m);
 
+	/* the hostname's length 8 bytes past its section (not absurd, just wrong) */
+	m = copy(&b->m);
+	put(&m, (size_t)off, 4, size - 4 + 8);
+	emit("hostname-len-past-section", &m);
+
 	off = feat_body(b, HEADER_BUILD_ID, &size);
 	m = copy(&b->m);
 	put(&m, (size_t)off + 6, 2, 0xffff);
@@ -497,6 +507,11 @@ feature_defects(const struct base *b)
 	m = copy(&b->m);
 	put(&m, (size_t)off, 4, 0xffffffffu);
 	emit("cmdline-nr-huge", &m);
+
+	/* a cmdline section of 1 byte: too short for its count */
+	m = copy(&b->m);
+	put(&m, feat_slot(b, HEADER_CMDLINE) + 8, 8, 1);
+	emit("cmdline-size-one", &m);
 
 	off = feat_body(b, HEADER_EVENT_DESC, &size);
 	m = copy(&b->m);
@@ -580,6 +595,14 @@ record_defects(const struct base *b)
 	m = copy(&b->m);
 	put(&m, r->off + 24, 8, UINT64_MAX);
 	emit("mmap2-len-wraps", &m);
+
+	/* a COMM whose name fills its record: no NUL before the sample_id trailer */
+	r = find(b, PERF_RECORD_COMM, 0);
+	if (r->size < 16 + trailer_size(b) + 8)
+		die("base COMM too short");
+	m = copy(&b->m);
+	memset(m.p + r->off + 16, 'A', r->size - 16 - trailer_size(b));
+	emit("comm-no-nul", &m);
 
 	/* COMM cut to its header */
 	r = find(b, PERF_RECORD_COMM, 0);
@@ -922,6 +945,68 @@ zstd_defects(const struct base *b)
 	}
 }
 
+/*
+ * Retyped COMPRESSED records (issue 18): the whole profile is in records of
+ * a type no reader knows.  File form: the zstd base's COMPRESSED records
+ * get type 200.  Pipe form: the pipe base's kernel records (type < 64),
+ * compressed into one zstd frame in records of type 200 in place of them.
+ */
+static void
+retyped_defects(const struct base *z, const struct base *p)
+{
+	struct img m = copy(&z->m), raw, out;
+	size_t n = 0, first = 0;
+	bool seen = false;
+
+	for (size_t i = 0; i < z->nr_recs; i++)
+		if (z->recs[i].type == PERF_RECORD_COMPRESSED) {
+			put(&m, z->recs[i].off, 4, 200);
+			n++;
+		}
+	if (!n)
+		die("zstd base has no COMPRESSED record");
+	emit("compressed-retyped", &m);
+
+	raw.p = xmalloc(p->m.len);
+	raw.len = 0;
+	out.p = xmalloc(p->m.len + 65536);
+	memcpy(out.p, p->m.p, 16);
+	out.len = 16;
+	for (size_t i = 0; i < p->nr_recs; i++) {
+		const struct rec *r = &p->recs[i];
+
+		if (r->type < 64) {
+			if (!seen)
+				first = out.len;
+			seen = true;
+			memcpy(raw.p + raw.len, p->m.p + r->off, r->size);
+			raw.len += r->size;
+		} else {
+			memcpy(out.p + out.len, p->m.p + r->off, r->size);
+			out.len += r->size;
+		}
+	}
+	if (!seen)
+		die("pipe base has no kernel record");
+	{
+		size_t cap = ZSTD_compressBound(raw.len);
+		unsigned char *z8 = xmalloc(8 + cap);
+		size_t zl = ZSTD_compress(z8 + 8, cap, raw.p, raw.len, 3);
+
+		if (ZSTD_isError(zl) || zl > 65535 - 8)
+			die("cannot compress the pipe base's records into one record");
+		make_rec(z8, 200, 0, 8);
+		put(&(struct img){ z8, 8 }, 6, 2, 8 + zl);
+		/* the compressed record where the first kernel record was */
+		memmove(out.p + first + 8 + zl, out.p + first, out.len - first);
+		memcpy(out.p + first, z8, 8 + zl);
+		out.len += 8 + zl;
+		free(z8);
+	}
+	emit("pipe-compressed-retyped", &out);
+	free(raw.p);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -942,6 +1027,7 @@ main(int argc, char **argv)
 	record_defects(&f);
 	pipe_defects(&p);
 	zstd_defects(&z);
+	retyped_defects(&z, &p);
 
 	printf("mkbad: wrote %u files to %s\n", nr_written, outdir);
 	free(f.m.p);

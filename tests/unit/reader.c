@@ -244,6 +244,7 @@ main(void)
 	s = pd_session_new(NULL);
 	pd_session_run(s, r, collect, &g);
 	is_str(pd_reader_feature(r, PD_FEAT_HOSTNAME), "box", "pipe mode: HEADER_FEATURE read unaligned");
+	is_str(pd_reader_warning(r), "", "clean pipe: no warning");
 	pd_session_free(s);
 	pd_reader_free(r);
 
@@ -275,6 +276,69 @@ main(void)
 	is_str(pd_reader_errmsg(r), "'zero': record of type 9 has size 0 < 8 at offset 0x120",
 	    "size-0 record: message with the offset");
 	is_int(g.n, 1, "size-0 record: the sample before it is delivered");
+	pd_session_free(s);
+	pd_reader_free(r);
+
+	/*
+	 * Damaged metadata (issue 18): noted per class, with a count and the
+	 * first offset, in one warning line.  Three records of an unknown type
+	 * holding most of the bytes, and two COMMs without a NUL.
+	 */
+	t = pipe_image();
+	{
+		size_t first = t.n;
+		char want[160];
+
+		for (int i = 0; i < 3; i++) {
+			hdr(&t, 300, 0, 2000);
+			for (int k = 0; k < 2000 - 8; k++)
+				put(&t, "", 1);
+		}
+		for (int i = 0; i < 2; i++) {
+			hdr(&t, PERF_RECORD_COMM, 0, 8 + 8 + 8 + 16);
+			u32(&t, 100);
+			u32(&t, 100);
+			put(&t, "abcdefgh", 8);
+			u32(&t, 100);			/* trailer: pid, tid, time */
+			u32(&t, 100);
+			u64(&t, 50);
+		}
+		r = pd_reader_new();
+		s = pd_session_new(NULL);
+		memset(&g, 0, sizeof(g));
+		pd_reader_open_mem(r, "dmg", t.b, t.n);
+		rc = pd_session_run(s, r, collect, &g);
+		is_int(rc, PD_OK, "damaged metadata: read to the end");
+		is_int(g.n, 3, "damaged metadata: every sample delivered");
+		snprintf(want, sizeof(want), "'dmg': record of an unknown type (3 of them; the first: "
+		    "type 300, 2000 bytes; %d%% of the bytes of the records) at offset 0x%zx",
+		    (int)(6000 * 100 / (t.n - 16)), first);
+		ok(strstr(pd_reader_warning(r), want) != NULL, "unknown records: count, share, first offset");
+		printf("# %s\n", pd_reader_warning(r));
+		snprintf(want, sizeof(want), "'dmg': COMM record without a NUL (2 of them; the first: 8 bytes, kept) "
+		    "at offset 0x%zx", first + 6000);
+		ok(strstr(pd_reader_warning(r), want) != NULL, "COMM without a NUL: count, first offset");
+		ok(strchr(pd_reader_warning(r), '\n') == NULL, "damaged metadata: one line");
+		is_int(pd_reader_stats(r)->unknown_records, 3, "unknown records counted");
+		pd_session_free(s);
+		pd_reader_free(r);
+	}
+
+	/* A pipe of nothing but a record of an unknown type: the line says no samples were read. */
+	t = (struct img){ .n = 0 };
+	u64(&t, 0x32454c4946524550ull);
+	u64(&t, 16);
+	hdr(&t, PERF_RECORD_HEADER_ATTR, 0, 8 + 128);
+	attr(&t);
+	hdr(&t, 200, 0, 16);
+	u64(&t, 0);
+	r = pd_reader_new();
+	s = pd_session_new(NULL);
+	pd_reader_open_mem(r, "retyped", t.b, t.n);
+	rc = pd_session_run(s, r, collect, &g);
+	is_int(rc, PD_OK, "retyped: exit 0");
+	is_str(pd_reader_warning(r), "'retyped': record of an unknown type (type 200, 16 bytes; no samples "
+	    "were read: they may all be in these) at offset 0x98", "retyped: the warning says no samples were read");
 	pd_session_free(s);
 	pd_reader_free(r);
 
