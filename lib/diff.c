@@ -1619,7 +1619,8 @@ write_folded(struct pd_diff *d, FILE *out, unsigned flags)
 	struct dstack **v = NULL;
 	uint64_t *c[2] = { NULL, NULL };
 	struct ptrie pt = { 0 };
-	size_t n = d->nr_stacks;
+	uint32_t *path = NULL;		/* the prefixes of each stack in turn, from pstart[i] */
+	size_t n = d->nr_stacks, *pstart = NULL, npath = 0, apath = 0;
 	int ws = d->o.weight_samples || (flags & PD_DIFF_FOLD_SAMPLES), rc = PD_OK;
 	int a = (flags & PD_DIFF_SWAP) ? 1 : 0;
 
@@ -1636,20 +1637,28 @@ write_folded(struct pd_diff *d, FILE *out, unsigned flags)
 		for (int s = 0; s < 2; s++)
 			c[s][i] = ws ? v[i]->smp[s] : v[i]->wt[s];
 	if (!(flags & PD_DIFF_NO_MARKS)) {
-		for (size_t i = 0; i < n && rc == PD_OK; i++) {
+		if (!(pstart = malloc((n + 1) * sizeof(*pstart)))) {
+			rc = set_error(d, PD_E_NOMEM, "out of memory");
+			goto out;
+		}
+		for (size_t i = 0; i < n; i++) {
 			unsigned sides = (c[0][i] ? 1u : 0) | (c[1][i] ? 2u : 0);
 			uint32_t cur = 0;
 
+			pstart[i] = npath;
 			for (size_t k = 0, from = 0; k <= v[i]->k.len; k++) {
 				if (k < v[i]->k.len && v[i]->k.s[k] != ';')
 					continue;
-				if (!(cur = add_prefix(&pt, cur, v[i]->k.s + from, k - from, sides))) {
+				if (!(cur = add_prefix(&pt, cur, v[i]->k.s + from, k - from, sides)) ||
+				    PD_GROW(path, npath + 1, apath) < 0) {
 					rc = set_error(d, PD_E_NOMEM, "out of memory");
 					goto out;
 				}
+				path[npath++] = cur;
 				from = k + 1;
 			}
 		}
+		pstart[n] = npath;
 	}
 	if ((flags & PD_DIFF_SCALE) && scale_counts(c[0], n, ws ? d->S[0] : d->W[0], ws ? d->S[1] : d->W[1]) < 0) {
 		rc = set_error(d, PD_E_NOMEM, "out of memory");
@@ -1664,7 +1673,7 @@ write_folded(struct pd_diff *d, FILE *out, unsigned flags)
 		const char *s = v[i]->k.s;
 		size_t len = v[i]->k.len, from = 0;
 		int marked = !!(flags & PD_DIFF_NO_MARKS);
-		uint32_t cur = 0;
+		size_t at = marked ? 0 : pstart[i];
 
 		if (!c[0][i] && !c[1][i])
 			continue;
@@ -1674,14 +1683,8 @@ write_folded(struct pd_diff *d, FILE *out, unsigned flags)
 
 			if (k < len && s[k] != ';')
 				continue;
-			if (!marked) {
-				size_t slot;
-
-				/* Every prefix was added above; one that is not would have both sides. */
-				cur = ptrie_find(&pt, cur, s + from, k - from, prefix_hash(cur, s + from, k - from),
-				    &slot);
-				sides = cur ? pt.v[cur - 1].sides : 3;
-			}
+			if (!marked)
+				sides = pt.v[path[at++] - 1].sides;
 			if (!marked && sides != 3) {
 				/* The outermost frame on one side only: " [NEW]" or " [GONE]" before its annotation. */
 				an = annotation_len(s + from, k - from);
@@ -1704,6 +1707,8 @@ out:
 	free(c[1]);
 	free(pt.v);
 	free(pt.slot);
+	free(path);
+	free(pstart);
 	return rc;
 }
 
