@@ -1530,40 +1530,87 @@ scale_counts(uint64_t *count, size_t n, uint64_t from, uint64_t to)
 	return 0;
 }
 
-/* Which sides a prefix of a stack occurs on: bit 0 base, bit 1 new. */
+/*
+ * Which sides a prefix of a stack occurs on (bit 0 base, bit 1 new), kept
+ * as a trie of frames: a prefix is its parent prefix and its last frame,
+ * so that each frame of each stack is hashed and compared once (hashing
+ * every prefix whole was quadratic in the depth of a stack).
+ */
 struct prefix {
-	struct skey k;			/* points into the stack's own string */
+	const char *s;			/* the last frame, in the stack's own string */
+	size_t len;
+	uint64_t h;			/* of the frame and the parent */
+	uint32_t parent;		/* prefix + 1; 0: none (the first frame) */
 	unsigned sides;
 };
 
-static int
-add_prefix(struct pd_diff *d, struct prefix **v, size_t *nv, size_t *alloc, struct sindex *ix,
-    char *s, size_t n, unsigned sides)
-{
-	uint64_t h = hash_bytes(s, n);
-	size_t slot, i;
+struct ptrie {
+	struct prefix *v;
+	size_t n, alloc;
+	uint32_t *slot;			/* prefix + 1, 0 empty; at most half full */
+	size_t cap;
+};
 
-	if (sindex_grow(ix, *v, sizeof(**v), *nv) < 0)
-		return set_error(d, PD_E_NOMEM, "out of memory");
-	i = sindex_find(ix, *v, sizeof(**v), s, n, h, &slot);
-	if (i != SIZE_MAX) {
-		(*v)[i].sides |= sides;
-		return 0;
-	}
-	if (PD_GROW(*v, *nv + 1, *alloc) < 0)
-		return set_error(d, PD_E_NOMEM, "out of memory");
-	(*v)[*nv] = (struct prefix){ { s, n, h }, sides };
-	ix->slot[slot] = (uint32_t)(++*nv);
-	ix->used++;
-	return 0;
+static uint64_t
+prefix_hash(uint32_t parent, const char *s, size_t n)
+{
+	return hash_bytes(s, n) ^ ((uint64_t)parent * 0x9e3779b97f4a7c15ull);
 }
 
-static unsigned
-prefix_sides(struct prefix *v, struct sindex *ix, const char *s, size_t n)
+/* The prefix of frame S (N bytes) after prefix PARENT (+ 1, 0 none), or 0; *SLOT gets where it goes. */
+static uint32_t
+ptrie_find(const struct ptrie *t, uint32_t parent, const char *s, size_t n, uint64_t h, size_t *slot)
 {
-	size_t slot, i = sindex_find(ix, v, sizeof(*v), s, n, hash_bytes(s, n), &slot);
+	size_t mask = t->cap - 1;
 
-	return i == SIZE_MAX ? 3 : v[i].sides;
+	for (size_t j = h & mask;; j = (j + 1) & mask) {
+		uint32_t v = t->slot[j];
+		const struct prefix *p;
+
+		if (!v) {
+			*slot = j;
+			return 0;
+		}
+		p = &t->v[v - 1];
+		if (p->h == h && p->parent == parent && p->len == n && !memcmp(p->s, s, n))
+			return v;
+	}
+}
+
+/* Add SIDES to the prefix of frame S (N bytes) after PARENT; its number (+ 1), or 0 when out of memory. */
+static uint32_t
+add_prefix(struct ptrie *t, uint32_t parent, const char *s, size_t n, unsigned sides)
+{
+	uint64_t h = prefix_hash(parent, s, n);
+	size_t slot;
+	uint32_t i;
+
+	if ((t->n + 1) * 2 > t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 1024;
+		uint32_t *sl;
+
+		if (t->n >= UINT32_MAX - 1 || !(sl = calloc(cap, sizeof(*sl))))
+			return 0;
+		for (size_t k = 0; k < t->n; k++) {
+			size_t j = t->v[k].h & (cap - 1);
+
+			while (sl[j])
+				j = (j + 1) & (cap - 1);
+			sl[j] = (uint32_t)(k + 1);
+		}
+		free(t->slot);
+		t->slot = sl;
+		t->cap = cap;
+	}
+	if ((i = ptrie_find(t, parent, s, n, h, &slot))) {
+		t->v[i - 1].sides |= sides;
+		return i;
+	}
+	if (PD_GROW(t->v, t->n + 1, t->alloc) < 0)
+		return 0;
+	t->v[t->n] = (struct prefix){ s, n, h, parent, sides };
+	t->slot[slot] = (uint32_t)++t->n;
+	return (uint32_t)t->n;
 }
 
 static int
@@ -1571,9 +1618,9 @@ write_folded(struct pd_diff *d, FILE *out, unsigned flags)
 {
 	struct dstack **v = NULL;
 	uint64_t *c[2] = { NULL, NULL };
-	struct prefix *pre = NULL;
-	size_t npre = 0, apre = 0, n = d->nr_stacks;
-	struct sindex pix = { 0 };
+	struct ptrie pt = { 0 };
+	uint32_t *path = NULL;		/* the prefixes of each stack in turn, from pstart[i] */
+	size_t n = d->nr_stacks, *pstart = NULL, npath = 0, apath = 0;
 	int ws = d->o.weight_samples || (flags & PD_DIFF_FOLD_SAMPLES), rc = PD_OK;
 	int a = (flags & PD_DIFF_SWAP) ? 1 : 0;
 
@@ -1590,15 +1637,28 @@ write_folded(struct pd_diff *d, FILE *out, unsigned flags)
 		for (int s = 0; s < 2; s++)
 			c[s][i] = ws ? v[i]->smp[s] : v[i]->wt[s];
 	if (!(flags & PD_DIFF_NO_MARKS)) {
-		for (size_t i = 0; i < n && rc == PD_OK; i++) {
-			unsigned sides = (c[0][i] ? 1u : 0) | (c[1][i] ? 2u : 0);
-
-			for (size_t k = 0; k <= v[i]->k.len && rc == PD_OK; k++)
-				if (k == v[i]->k.len || v[i]->k.s[k] == ';')
-					rc = add_prefix(d, &pre, &npre, &apre, &pix, v[i]->k.s, k, sides);
-		}
-		if (rc < 0)
+		if (!(pstart = malloc((n + 1) * sizeof(*pstart)))) {
+			rc = set_error(d, PD_E_NOMEM, "out of memory");
 			goto out;
+		}
+		for (size_t i = 0; i < n; i++) {
+			unsigned sides = (c[0][i] ? 1u : 0) | (c[1][i] ? 2u : 0);
+			uint32_t cur = 0;
+
+			pstart[i] = npath;
+			for (size_t k = 0, from = 0; k <= v[i]->k.len; k++) {
+				if (k < v[i]->k.len && v[i]->k.s[k] != ';')
+					continue;
+				if (!(cur = add_prefix(&pt, cur, v[i]->k.s + from, k - from, sides)) ||
+				    PD_GROW(path, npath + 1, apath) < 0) {
+					rc = set_error(d, PD_E_NOMEM, "out of memory");
+					goto out;
+				}
+				path[npath++] = cur;
+				from = k + 1;
+			}
+		}
+		pstart[n] = npath;
 	}
 	if ((flags & PD_DIFF_SCALE) && scale_counts(c[0], n, ws ? d->S[0] : d->W[0], ws ? d->S[1] : d->W[1]) < 0) {
 		rc = set_error(d, PD_E_NOMEM, "out of memory");
@@ -1613,16 +1673,19 @@ write_folded(struct pd_diff *d, FILE *out, unsigned flags)
 		const char *s = v[i]->k.s;
 		size_t len = v[i]->k.len, from = 0;
 		int marked = !!(flags & PD_DIFF_NO_MARKS);
+		size_t at = marked ? 0 : pstart[i];
 
 		if (!c[0][i] && !c[1][i])
 			continue;
 		for (size_t k = 0; k <= len; k++) {
-			unsigned sides;
+			unsigned sides = 3;
 			size_t an;
 
 			if (k < len && s[k] != ';')
 				continue;
-			if (!marked && (sides = prefix_sides(pre, &pix, s, k)) != 3) {
+			if (!marked)
+				sides = pt.v[path[at++] - 1].sides;
+			if (!marked && sides != 3) {
 				/* The outermost frame on one side only: " [NEW]" or " [GONE]" before its annotation. */
 				an = annotation_len(s + from, k - from);
 				fwrite(s + from, 1, k - from - an, out);
@@ -1642,8 +1705,10 @@ out:
 	free(v);
 	free(c[0]);
 	free(c[1]);
-	free(pre);
-	free(pix.slot);
+	free(pt.v);
+	free(pt.slot);
+	free(path);
+	free(pstart);
 	return rc;
 }
 

@@ -1055,16 +1055,47 @@ out_text(struct out *o, const char *s, size_t n, size_t maxc)
 		o->err = PD_E_NOMEM;
 }
 
+/*
+ * PRE, then V in decimal with DIGITS1 after the point (0 or 1) between
+ * quotes: what "%s\"%llu\"" writes, without vsnprintf, which was most of
+ * the time of an SVG of a million frames.
+ */
+static void
+out_quoted(struct out *o, const char *pre, bool neg, unsigned long long v, int tenth)
+{
+	char tmp[32], *p = tmp + sizeof(tmp);
+
+	*--p = '"';
+	if (tenth >= 0) {
+		*--p = (char)('0' + tenth);
+		*--p = '.';
+	}
+	do
+		*--p = (char)('0' + v % 10);
+	while (v /= 10);
+	if (neg)
+		*--p = '-';
+	*--p = '"';
+	out_add(o, pre);
+	if (pd_buf_add(&o->b, p, (size_t)(tmp + sizeof(tmp) - p)) < 0)
+		o->err = PD_E_NOMEM;
+}
+
+static void
+out_u64(struct out *o, const char *pre, uint64_t v)
+{
+	out_quoted(o, pre, false, v, -1);
+}
+
 /* A coordinate with one decimal, without a useless ".0". */
 static void
 out_num(struct out *o, const char *pre, double v)
 {
 	long long t = (long long)(v * 10 + (v < 0 ? -0.5 : 0.5));
+	unsigned long long a = t < 0 ? 0ull - (unsigned long long)t : (unsigned long long)t;
 
-	if (t % 10)
-		out_f(o, "%s\"%lld.%lld\"", pre, t / 10, (t < 0 ? -t : t) % 10);
-	else
-		out_f(o, "%s\"%lld\"", pre, t / 10);
+	/* %lld of t / 10 prints no "-" for -0.x, as before. */
+	out_quoted(o, pre, t <= -10, a / 10, t % 10 ? (int)(a % 10) : -1);
 }
 
 struct geom {
@@ -1138,16 +1169,17 @@ emit_frame(struct pd_flame *f, const struct geom *g, const struct visit *v, stru
 			col = diff_color((double)v->self - (double)v->sb, g->maxdelta, f->o->negate);
 		else
 			col = node_color(f, v->id);
-		out_f(o, "<g o=\"%llu\" w=\"%llu\" d=\"%u\"", (unsigned long long)v->o,
-		    (unsigned long long)v->w, v->depth);
+		out_u64(o, "<g o=", v->o);
+		out_u64(o, " w=", v->w);
+		out_u64(o, " d=", v->depth);
 		if (v->self)
-			out_f(o, " s=\"%llu\"", (unsigned long long)v->self);
+			out_u64(o, " s=", v->self);
 		if (v->nomit)
-			out_f(o, " m=\"%llu\"", (unsigned long long)v->nomit);
+			out_u64(o, " m=", v->nomit);
 		if (f->st.diff) {
-			out_f(o, " b=\"%llu\"", (unsigned long long)v->b);
+			out_u64(o, " b=", v->b);
 			if (v->sb)
-				out_f(o, " sb=\"%llu\"", (unsigned long long)v->sb);
+				out_u64(o, " sb=", v->sb);
 		}
 		out_add(o, ">");
 	}
@@ -1158,7 +1190,13 @@ emit_frame(struct pd_flame *f, const struct geom *g, const struct visit *v, stru
 	out_num(o, " y=", y);
 	out_num(o, " width=", x2 - x1);
 	out_num(o, " height=", g->fh - 1);
-	out_f(o, " fill=\"#%06x\"/>", col);
+	{
+		char fill[] = " fill=\"#000000\"/>";
+
+		for (int k = 0; k < 6; k++)
+			fill[8 + k] = "0123456789abcdef"[(col >> (20 - 4 * k)) & 15];
+		out_add(o, fill);
+	}
 	if (chars >= 3) {
 		out_num(o, "<text x=", x1 + 3);
 		out_num(o, " y=", y + (g->fh - 1) / 2 + g->fs / 4);

@@ -12,7 +12,12 @@
 
 #include "sym.h"
 
-#define JSON_MAX_DEPTH (1u << 20)
+/*
+ * A bound on nesting, 2 bytes of memory a level: far above what a caller
+ * nests for any input it can hold (the tree writer of pdjson nests two
+ * levels per frame, and a stack of a million frames is legitimate input).
+ */
+#define JSON_MAX_DEPTH ((size_t)1 << 30)
 
 struct pd_json {
 	FILE *out;
@@ -83,15 +88,24 @@ utf8_len(const unsigned char *s, size_t n)
 void
 pd_json_quote(FILE *out, const char *str, size_t n)
 {
-	const unsigned char *s = (const unsigned char *)str, *end = s + n;
+	const unsigned char *s = (const unsigned char *)str, *end = s + n, *run = s;
 
 	putc('"', out);
+	/* Bytes that pass through go out in runs, one fwrite each. */
 	while (s < end) {
-		size_t k = utf8_len(s, (size_t)(end - s));
+		size_t k = *s >= 0x20 && *s < 0x7f && *s != '"' && *s != '\\' ? 1 :
+		    utf8_len(s, (size_t)(end - s));
 
+		if (k && (*s >= 0x80 || (*s >= 0x20 && *s < 0x7f && *s != '"' && *s != '\\'))) {
+			s += k;
+			continue;
+		}
+		if (s > run)
+			fwrite(run, 1, (size_t)(s - run), out);
 		if (k == 0 || *s == 0) {
 			fputs("\\ufffd", out);
 			s++;
+			run = s;
 			continue;
 		}
 		switch (*s) {
@@ -102,14 +116,13 @@ pd_json_quote(FILE *out, const char *str, size_t n)
 		case '\t': fputs("\\t", out); break;
 		case '\b': fputs("\\b", out); break;
 		case '\f': fputs("\\f", out); break;
-		default:
-			if (*s < 0x20 || *s == 0x7f)
-				fprintf(out, "\\u%04x", *s);
-			else
-				fwrite(s, 1, k, out);
+		default: fprintf(out, "\\u%04x", *s);
 		}
 		s += k;
+		run = s;
 	}
+	if (s > run)
+		fwrite(run, 1, (size_t)(s - run), out);
 	putc('"', out);
 }
 

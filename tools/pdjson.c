@@ -513,7 +513,7 @@ rank_frames(struct agg *a)
 {
 	struct frame **v = xmalloc(a->nr_frames * sizeof(*v));
 
-	/* No frames (no samples): by_id may be NULL, and memcpy must not see it. */
+	/* No samples, no frames: by_id is NULL, which memcpy must not get even for 0 bytes. */
 	if (a->nr_frames)
 		memcpy(v, a->by_id, a->nr_frames * sizeof(*v));
 	qsort(v, a->nr_frames, sizeof(*v), frame_cmp);
@@ -658,13 +658,8 @@ write_speedscope(struct run *ru, const char *unit, const char *title)
 struct node {
 	uint32_t frame;			/* UINT32_MAX: the root */
 	uint64_t value;
+	size_t parent;			/* the root: 0 */
 	size_t first, nr;		/* children: kids[first, first + nr) */
-};
-
-struct edge {
-	struct { uint64_t parent; uint32_t frame, pad; } k;
-	size_t node;
-	UT_hash_handle hh;
 };
 
 struct tree {
@@ -672,7 +667,53 @@ struct tree {
 	size_t nr, alloc;
 	size_t *kids;
 	struct agg *a;
+	/* Open addressing over (parent, frame): node + 1, 0 empty; at most half full. */
+	size_t *slot, cap;
 };
+
+static size_t
+edge_hash(size_t parent, uint32_t frame)
+{
+	uint64_t h = ((uint64_t)parent * 0x9e3779b97f4a7c15ull) ^ ((uint64_t)frame * 0xc2b2ae3d27d4eb4full);
+
+	return (size_t)(h ^ (h >> 29));
+}
+
+/* The child of PARENT for FRAME, made when missing. */
+static size_t
+tree_child(struct tree *t, size_t parent, uint32_t frame)
+{
+	size_t mask, j;
+
+	if (t->nr * 2 >= t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 1024;
+		size_t *slot = calloc(cap, sizeof(*slot));
+
+		if (!slot)
+			pd_die("out of memory");
+		for (size_t i = 1; i < t->nr; i++) {
+			for (j = edge_hash(t->nodes[i].parent, t->nodes[i].frame) & (cap - 1); slot[j];
+			    j = (j + 1) & (cap - 1))
+				;
+			slot[j] = i + 1;
+		}
+		free(t->slot);
+		t->slot = slot;
+		t->cap = cap;
+	}
+	mask = t->cap - 1;
+	for (j = edge_hash(parent, frame) & mask; t->slot[j]; j = (j + 1) & mask) {
+		const struct node *nd = &t->nodes[t->slot[j] - 1];
+
+		if (nd->parent == parent && nd->frame == frame)
+			return t->slot[j] - 1;
+	}
+	GROW(t->nodes, t->nr + 1, t->alloc);
+	t->nodes[t->nr] = (struct node){ frame, 0, parent, 0, 0 };
+	t->nodes[parent].nr++;
+	t->slot[j] = ++t->nr;
+	return t->nr - 1;
+}
 
 static struct tree *sort_tree;
 
@@ -686,8 +727,9 @@ kid_cmp(const void *x, const void *y)
 	return ra < rb ? -1 : ra > rb;
 }
 
+/* Open node N's object up to its children array. */
 static void
-write_node(struct tree *t, struct pd_json *j, size_t n)
+open_node(struct tree *t, struct pd_json *j, size_t n)
 {
 	const struct node *nd = &t->nodes[n];
 
@@ -702,48 +744,63 @@ write_node(struct tree *t, struct pd_json *j, size_t n)
 	}
 	pd_json_key(j, "children");
 	pd_json_begin_array(j);
-	for (size_t i = 0; i < nd->nr; i++)
-		write_node(t, j, t->kids[nd->first + i]);
-	pd_json_end_array(j);
-	pd_json_end_object(j);
+}
+
+/*
+ * The tree in preorder, without recursion: a stack on the heap holds, per
+ * open node, the index of its next child, so any depth of input (one
+ * folded line of a million frames) takes memory, not C stack.
+ */
+static void
+write_nodes(struct tree *t, struct pd_json *j)
+{
+	struct { size_t node, next; } *stk = NULL;
+	size_t sp = 0, alloc = 0;
+
+	GROW(stk, 1, alloc);
+	open_node(t, j, 0);
+	stk[sp].node = 0;
+	stk[sp++].next = 0;
+	while (sp) {
+		const struct node *nd = &t->nodes[stk[sp - 1].node];
+
+		if (stk[sp - 1].next < nd->nr) {
+			size_t kid = t->kids[nd->first + stk[sp - 1].next++];
+
+			GROW(stk, sp + 1, alloc);
+			open_node(t, j, kid);
+			stk[sp].node = kid;
+			stk[sp++].next = 0;
+		} else {
+			pd_json_end_array(j);
+			pd_json_end_object(j);
+			sp--;
+		}
+	}
+	free(stk);
 }
 
 static void
 write_tree(struct run *ru)
 {
 	struct agg *a = &ru->agg;
-	struct tree t = { NULL, 0, 0, NULL, a };
-	struct edge *edges = NULL, *e, *et;
+	struct tree t = { NULL, 0, 0, NULL, a, NULL, 0 };
 	struct stack *st, *stt;
 	size_t *fill;
 
 	rank_frames(a);
 	GROW(t.nodes, 1, t.alloc);
-	t.nodes[t.nr++] = (struct node){ UINT32_MAX, 0, 0, 0 };
+	t.nodes[t.nr++] = (struct node){ UINT32_MAX, 0, 0, 0, 0 };
 	HASH_ITER(hh, a->stacks, st, stt) {
 		size_t cur = 0;
 
 		t.nodes[0].value += st->weight;
 		for (size_t i = 1; i < st->n; i++) {
-			struct edge key;
-
-			memset(&key, 0, sizeof(key));
-			key.k.parent = cur;
-			key.k.frame = st->ids[i];
-			HASH_FIND(hh, edges, &key.k, sizeof(key.k), e);
-			if (!e) {
-				e = xmalloc(sizeof(*e));
-				e->k = key.k;
-				GROW(t.nodes, t.nr + 1, t.alloc);
-				t.nodes[t.nr] = (struct node){ st->ids[i], 0, 0, 0 };
-				e->node = t.nr++;
-				t.nodes[cur].nr++;
-				HASH_ADD(hh, edges, k, sizeof(e->k), e);
-			}
-			cur = e->node;
+			cur = tree_child(&t, cur, st->ids[i]);
 			t.nodes[cur].value += st->weight;
 		}
 	}
+	free(t.slot);
 	/* Children lists in one array, each sorted by name. */
 	t.kids = xmalloc(t.nr * sizeof(*t.kids));
 	fill = xmalloc(t.nr * sizeof(*fill));
@@ -756,15 +813,12 @@ write_tree(struct run *ru)
 			at += t.nodes[i].nr;
 		}
 	}
-	HASH_ITER(hh, edges, e, et) {
-		t.kids[fill[e->k.parent]++] = e->node;
-		HASH_DEL(edges, e);
-		free(e);
-	}
+	for (size_t i = 1; i < t.nr; i++)
+		t.kids[fill[t.nodes[i].parent]++] = i;
 	sort_tree = &t;
 	for (size_t i = 0; i < t.nr; i++)
 		qsort(t.kids + t.nodes[i].first, t.nodes[i].nr, sizeof(*t.kids), kid_cmp);
-	write_node(&t, ru->j, 0);
+	write_nodes(&t, ru->j);
 	pd_json_newline(ru->j);
 	free(fill);
 	free(t.kids);
