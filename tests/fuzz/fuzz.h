@@ -8,6 +8,7 @@
 #ifndef PD_FUZZ_H
 #define PD_FUZZ_H
 
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -52,6 +53,8 @@ struct fuzz_ctx {
 	struct pd_fold *fold;
 	struct pd_session *session;
 	uint64_t delivered;
+	bool limit;			/* the last sample's period took the total past 2^64-1 */
+	uint64_t limit_period;
 };
 
 __attribute__((unused)) static int
@@ -59,8 +62,15 @@ fuzz_on_sample(void *ctx, const struct pd_sample *s)
 {
 	struct fuzz_ctx *c = ctx;
 
+	int rc;
+
 	c->delivered++;
-	return pd_fold_add(c->fold, c->session, s) < 0 ? -1 : 0;
+	rc = pd_fold_add(c->fold, c->session, s);
+	if (rc == PD_E_LIMIT) {
+		c->limit = true;
+		c->limit_period = s->period;
+	}
+	return rc < 0 ? -1 : 0;
 }
 
 /* An error without a message, or without the byte offset, is a bug. */
@@ -112,7 +122,11 @@ fuzz_fold(struct pd_reader *r, int open_rc, size_t in_len, struct fuzz_run *res)
 			fuzz_fail("%llu samples read, %llu delivered, %llu bad, %llu of unknown events (rc %d)",
 			    (unsigned long long)st->samples, (unsigned long long)c.delivered,
 			    (unsigned long long)st->samples_bad, (unsigned long long)st->samples_unknown_id, rc);
-		if (rc != PD_E_NOMEM && pd_fold_samples(c.fold) != c.delivered)
+		/* A sample whose period would take the sum past 2^64-1 is refused, and ends the run. */
+		if (c.limit && (rc != PD_E_CALLBACK || pd_fold_weight(c.fold) <= UINT64_MAX - c.limit_period))
+			fuzz_fail("a weight refused (rc %d) that fits: %llu + %llu", rc,
+			    (unsigned long long)pd_fold_weight(c.fold), (unsigned long long)c.limit_period);
+		if (rc != PD_E_NOMEM && pd_fold_samples(c.fold) != c.delivered - c.limit)
 			fuzz_fail("%llu samples delivered, %llu folded", (unsigned long long)c.delivered,
 			    (unsigned long long)pd_fold_samples(c.fold));
 		res->stats = *st;
