@@ -618,11 +618,17 @@ add_norm_stack(struct pd_diff *d, int side, const char *s, size_t n, uint64_t sm
 		d->stack_ix.slot[slot] = (uint32_t)(i + 1);
 		d->stack_ix.used++;
 	}
-	if (__builtin_add_overflow(d->stacks[i].smp[side], smp, &d->stacks[i].smp[side]) ||
-	    __builtin_add_overflow(d->stacks[i].wt[side], wt, &d->stacks[i].wt[side]) ||
-	    __builtin_add_overflow(d->S[side], smp, &d->S[side]) ||
-	    __builtin_add_overflow(d->W[side], wt, &d->W[side]))
-		return set_error(d, PD_E_LIMIT, "the counts add up past 2^64");
+	{
+		uint64_t S = d->S[side], W = d->W[side];
+
+		/* A stack's counts are parts of its side's totals: checked there. */
+		if (pd_add_weight(&S, smp) < 0 || pd_add_weight(&W, wt) < 0)
+			return set_error(d, PD_E_LIMIT, "%s", PD_WEIGHT_OVERFLOW);
+		d->S[side] = S;
+		d->W[side] = W;
+		d->stacks[i].smp[side] += smp;
+		d->stacks[i].wt[side] += wt;
+	}
 	d->computed = 0;
 	return PD_OK;
 }
@@ -652,7 +658,7 @@ pd_diff_add_stack(struct pd_diff *d, int side, const char *stack, size_t len, ui
 static int
 parse_folded_line(const char *line, size_t len, size_t *slen, uint64_t *count)
 {
-	size_t end = len, sp, i;
+	size_t end = len, sp;
 	uint64_t c = 0;
 
 	while (end && (line[end - 1] == ' ' || line[end - 1] == '\t'))
@@ -661,11 +667,9 @@ parse_folded_line(const char *line, size_t len, size_t *slen, uint64_t *count)
 		;
 	if (!sp || sp == end)
 		return -1;
-	for (i = sp; i < end; i++) {
-		if (line[i] < '0' || line[i] > '9' || c > (UINT64_MAX - 9) / 10)
-			return -1;
-		c = c * 10 + (uint64_t)(line[i] - '0');
-	}
+	/* The one count parser of every tool: 0 to 2^64-1. */
+	if (pd_parse_count(line + sp, end - sp, &c) < 0)
+		return -1;
 	end = sp - 1;
 	/* A second count before it: skip it. */
 	for (sp = end; sp && line[sp - 1] >= '0' && line[sp - 1] <= '9'; sp--)
@@ -731,17 +735,7 @@ tsv_unescape(char *s)
 static int
 parse_u64(const char *s, uint64_t *v)
 {
-	uint64_t c = 0;
-
-	if (!*s)
-		return -1;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9' || c > (UINT64_MAX - 9) / 10)
-			return -1;
-		c = c * 10 + (uint64_t)(*s - '0');
-	}
-	*v = c;
-	return 0;
+	return pd_parse_count(s, strlen(s), v) < 0 ? -1 : 0;
 }
 
 /*
@@ -839,10 +833,15 @@ absorb_top(struct pd_diff *d, int side, struct pd_top *t, const char *name, int 
 		 * Rows of two symbols that normalize to one name are added up:
 		 * exact for self; inclusive counts a stack holding both twice.
 		 */
-		y->is[side] += weights_only ? 0 : v[0];
-		y->iw[side] += v[1];
-		y->ss[side] += weights_only ? 0 : v[3];
-		y->sw[side] += v[4];
+		if (pd_add_weight(&y->is[side], weights_only ? 0 : v[0]) < 0 ||
+		    pd_add_weight(&y->iw[side], v[1]) < 0 ||
+		    pd_add_weight(&y->ss[side], weights_only ? 0 : v[3]) < 0 ||
+		    pd_add_weight(&y->sw[side], v[4]) < 0) {
+			/* Only an inclusive sum of merged names can (a stack counted twice). */
+			rc = set_error(d, PD_E_LIMIT, "'%s': the weights of '%.200s' (names merged by the rules) "
+			    "add up past 2^64-1", name, y->k.s);
+			break;
+		}
 	}
 	free(buf);
 	d->computed = 0;
@@ -891,10 +890,17 @@ add_fold_lines(struct pd_diff *d, int side, const char *text, size_t len, int wh
 
 		lineno++;
 		if (n && p[0] != '#') {
+			/*
+			 * pd_fold_write's own lines: they parse, and their sum
+			 * was checked sample by sample (pd_fold_add), so
+			 * neither error names a line of the user's input.
+			 */
 			if (parse_folded_line(p, n, &slen, &c) < 0)
-				return set_error(d, PD_E_FORMAT, "'%s': folded line %lu does not parse", name,
-				    lineno);
+				return set_error(d, PD_E_FORMAT, "'%s': stack %lu of the fold does not parse",
+				    name, lineno);
 			rc = pd_diff_add_stack(d, side, p, slen, which ? 0 : c, which ? c : 0);
+			if (rc == PD_E_LIMIT)
+				return set_error(d, rc, "'%s': %s", name, PD_WEIGHT_OVERFLOW);
 			if (rc < 0)
 				return rc;
 		}
@@ -932,6 +938,7 @@ pd_diff_read_folded(struct pd_diff *d, int side, FILE *in, const char *name)
 	size_t alloc = 0;
 	ssize_t got;
 	unsigned long lineno = 0;
+	uint64_t off = 0, next = 0;
 	int rc = PD_OK, periods = 0;
 	struct pd_buf run = PD_BUF_INIT, nb = PD_BUF_INIT;
 	struct pd_top_opts to = { .children = 1 };
@@ -944,6 +951,8 @@ pd_diff_read_folded(struct pd_diff *d, int side, FILE *in, const char *name)
 		size_t n = (size_t)got, slen;
 		uint64_t c;
 
+		off = next;
+		next += (uint64_t)got;
 		lineno++;
 		if (line[n - 1] == '\n')
 			n--;
@@ -963,11 +972,13 @@ pd_diff_read_folded(struct pd_diff *d, int side, FILE *in, const char *name)
 		if (strspn(line, " \t") == n || line[0] == '#')
 			continue;
 		if (memchr(line, '\0', n)) {
-			rc = set_error(d, PD_E_FORMAT, "'%s': line %lu: a NUL byte in text", name, lineno);
+			rc = set_error(d, PD_E_FORMAT, "'%s': line %lu: a NUL byte in text at offset 0x%llx",
+			    name, lineno, (unsigned long long)off);
 			break;
 		}
 		if (parse_folded_line(line, n, &slen, &c) < 0) {
-			rc = set_error(d, PD_E_FORMAT, "'%s': line %lu: not \"stack COUNT\"", name, lineno);
+			rc = set_error(d, PD_E_FORMAT, "'%s': line %lu: not \"stack COUNT\" at offset 0x%llx",
+			    name, lineno, (unsigned long long)off);
 			break;
 		}
 		pd_buf_reset(&nb);
@@ -976,8 +987,12 @@ pd_diff_read_folded(struct pd_diff *d, int side, FILE *in, const char *name)
 			rc = set_error(d, PD_E_NOMEM, "out of memory");
 			break;
 		}
-		if ((rc = add_norm_stack(d, side, nb.buf, nb.len, periods ? 0 : c, c)) < 0)
+		if ((rc = add_norm_stack(d, side, nb.buf, nb.len, periods ? 0 : c, c)) < 0) {
+			if (rc == PD_E_LIMIT)
+				set_error(d, rc, "'%s': line %lu: %s at offset 0x%llx", name, lineno,
+				    PD_WEIGHT_OVERFLOW, (unsigned long long)off);
 			break;
+		}
 	}
 	free(line);
 	pd_buf_release(&nb);

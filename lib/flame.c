@@ -59,6 +59,7 @@ struct pd_flame {
 	size_t alloc_span;
 	struct pd_buf carry;		/* a line split between two reads */
 	uint64_t lineno;
+	uint64_t pos;			/* the byte offset of the next line in its input */
 	struct pd_flame_stats st;
 	int finished;
 };
@@ -333,10 +334,8 @@ tail_count(const char *s, size_t *n, uint64_t *v, int strict)
 		return 0;
 	if (!is_space(s[b - 1]))
 		return strict && (s[b - 1] == '.' || s[b - 1] == '-') ? -1 : 0;
-	for (size_t i = b; i < e; i++)
-		if (__builtin_mul_overflow(x, 10, &x) ||
-		    __builtin_add_overflow(x, (uint64_t)(s[i] - '0'), &x))
-			return -1;
+	if (pd_parse_count(s + b, e - b, &x) < 0)
+		return -1;
 	*v = x;
 	*n = b - 1;
 	return 1;
@@ -358,7 +357,7 @@ start_diff(struct pd_flame *f)
 int
 pd_flame_add_line(struct pd_flame *f, const char *s, size_t n)
 {
-	uint64_t c1 = 0, c2 = 0, sum;
+	uint64_t c1 = 0, c2 = 0, sum, off;
 	size_t i, nf = 0, start;
 	int r, two;
 	uint32_t cur = 0;
@@ -366,6 +365,8 @@ pd_flame_add_line(struct pd_flame *f, const char *s, size_t n)
 
 	f->lineno++;
 	f->st.lines++;
+	off = f->pos;
+	f->pos += n + 1;
 	/* perf.data given for folded text (the caller can say so). */
 	if (f->lineno == 1 && n >= 8 && (!memcmp(s, "PERFILE2", 8) || !memcmp(s, "2ELIFREP", 8)))
 		f->st.perf_data++;
@@ -415,8 +416,14 @@ pd_flame_add_line(struct pd_flame *f, const char *s, size_t n)
 	 */
 	if (__builtin_add_overflow(f->st.total, c2, &sum) ||
 	    __builtin_add_overflow(f->st.diff ? f->st.total_old : f->st.total, c1, &sum)) {
-		count_bad(f);
-		return PD_OK;
+		/*
+		 * Every frame's count is part of the total: a total past
+		 * 2^64-1 cannot be drawn, and dropping the line would
+		 * misdraw the rest.  An error, at this line.
+		 */
+		f->st.limit_line = f->lineno;
+		f->st.limit_offset = off;
+		return PD_E_LIMIT;
 	}
 	if (n > UINT32_MAX) {
 		count_bad(f);
@@ -468,6 +475,7 @@ pd_flame_add_line(struct pd_flame *f, const char *s, size_t n)
 			}
 			if (id == NONE) {
 				f->path_len = i;
+				f->st.limit_line = 0;	/* not a sum */
 				return f->nr_nodes >= NONE - 1 ? PD_E_LIMIT : PD_E_NOMEM;
 			}
 		}
@@ -489,6 +497,7 @@ pd_flame_read(struct pd_flame *f, FILE *in)
 	int rc;
 
 	f->lineno = 0;
+	f->pos = 0;
 	f->st.nr_bad_line = 0;
 	pd_buf_reset(&f->carry);
 	/* A new input starts a new path: no prefix is shared across files. */

@@ -225,6 +225,7 @@ struct pd_sample {
 	const struct pd_frame *frames;
 	const unsigned char *raw;	/* PERF_SAMPLE_RAW (tracepoint data), or NULL */
 	uint32_t raw_size;
+	uint64_t offset;		/* the sample record's offset (pd_record.offset) */
 };
 
 typedef int (*pd_sample_fn)(void *ctx, const struct pd_sample *s);
@@ -308,6 +309,11 @@ void pd_fold_free(struct pd_fold *f);
  * at once, so memory stays bounded by the distinct stacks of the output.
  */
 int pd_fold_add(struct pd_fold *f, struct pd_session *sess, const struct pd_sample *s);
+/*
+ * ... or PD_E_LIMIT, with nothing changed, when S's weight would take the
+ * total weight (pd_fold_weight) past 2^64-1: every stack's weight is part
+ * of it, so no count of the output wraps.  The caller reports S->offset.
+ */
 
 /*
  * Name the chains collected since the last flush with S's symbols, and merge
@@ -364,6 +370,24 @@ const char *pd_period_unit(const char *event);
  * [min, max].  Returns PD_OK or PD_E_USAGE.
  */
 int pd_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+
+/*
+ * Weights (sample counts, sums of periods, folded counts) are unsigned 64-bit
+ * in every tool, and the same two functions read and add them, so that what
+ * one tool writes the others read back and no sum ever wraps.
+ *
+ * pd_parse_count: the folded count S[0, LEN): decimal digits only, 0 to
+ * 18446744073709551615 inclusive.  PD_OK with the value in *OUT, or
+ * PD_E_FORMAT (empty, a non-digit, or past 2^64-1).
+ *
+ * pd_add_weight: *SUM += W, or PD_E_LIMIT with *SUM unchanged when the sum
+ * would pass 2^64-1.  A caller reports that as an error naming the file and
+ * the offset of the sample record or folded line whose weight it was
+ * (PD_WEIGHT_OVERFLOW is the words every tool uses).
+ */
+int pd_parse_count(const char *s, size_t len, uint64_t *out);
+int pd_add_weight(uint64_t *sum, uint64_t w);
+#define PD_WEIGHT_OVERFLOW	"the weights add up past 2^64-1"
 
 /*
  * pdflame: folded stacks in, one self-contained interactive SVG out.
@@ -424,6 +448,12 @@ struct pd_flame_stats {
 	int diff;			/* some line had two counts */
 	uint64_t perf_data;		/* inputs whose first line begins with perf.data's magic */
 	/*
+	 * pd_flame_add_line's PD_E_LIMIT: the counts would add up past
+	 * 2^64-1 at line LIMIT_LINE of the input, LIMIT_OFFSET bytes in
+	 * (counted from the last pd_flame_read, or pd_flame_new).
+	 */
+	uint64_t limit_line, limit_offset;
+	/*
 	 * Inputs whose first line is a metadata line (pd_folded_meta_parse),
 	 * and what they say: META is the first one's; where a later one
 	 * disagrees, the event is "" and the weight PD_WEIGHT_PERIOD when
@@ -446,8 +476,9 @@ void pd_flame_free(struct pd_flame *f);
 
 /*
  * Merge one line (LEN bytes, without its "\n"; a trailing "\r" is dropped).
- * Returns PD_OK, or PD_E_NOMEM / PD_E_LIMIT (more than 4 billion frames);
- * a line that does not parse is counted, not an error.
+ * Returns PD_OK, or PD_E_NOMEM / PD_E_LIMIT (more than 4 billion frames, or
+ * counts that would add up past 2^64-1: then pd_flame_stats' limit_line is
+ * set); a line that does not parse is counted, not an error.
  */
 int pd_flame_add_line(struct pd_flame *f, const char *line, size_t len);
 

@@ -721,6 +721,7 @@ do_sample(struct pd_session *s, const struct pd_record *rec, struct pd_attr *a, 
 	out.frames = s->frames;
 	out.raw = rs.raw;
 	out.raw_size = rs.raw_size;
+	out.offset = rec->offset;
 	if (s->fn && s->fn(s->ctx, &out) < 0) {
 		s->cb_error = 1;
 		return PD_E_CALLBACK;
@@ -778,13 +779,18 @@ deliver(struct pd_session *s, const struct pd_record *rec)
 
 		pd_cur_u64(&c);
 		st->lost_records++;
-		st->lost += pd_cur_u64(&c);
+		/* Counts every reader prints: past 2^64-1 they are damage, not wrapped. */
+		if (pd_add_weight(&st->lost, pd_cur_u64(&c)) < 0)
+			return pd_reader_set_error(s->r, PD_E_CORRUPT, rec->offset,
+			    "the lost events add up past 2^64-1");
 		break;
 	}
 	case PERF_RECORD_LOST_SAMPLES: {
 		struct pd_cur c = pd_cur_make(rec->data + 8, rec->size - 8u, s->swap);
 
-		st->lost_samples += pd_cur_u64(&c);
+		if (pd_add_weight(&st->lost_samples, pd_cur_u64(&c)) < 0)
+			return pd_reader_set_error(s->r, PD_E_CORRUPT, rec->offset,
+			    "the lost samples add up past 2^64-1");
 		break;
 	}
 	case PERF_RECORD_KSYMBOL:

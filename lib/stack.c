@@ -165,6 +165,14 @@ pd_fold_add(struct pd_fold *f, struct pd_session *sess, const struct pd_sample *
 	uint64_t h = 0, w = (f->flags & PD_FOLD_SAMPLES) ? 1 : s->period;
 	uint64_t *k;
 
+	/*
+	 * Every stack's weight is part of the total, so checking the total
+	 * checks them all; the sample that would make it pass 2^64-1 is
+	 * refused before anything changes (its offset is the caller's to
+	 * report), and the samples before it stay folded.
+	 */
+	if (f->nweight > UINT64_MAX - w)
+		return PD_E_LIMIT;
 	if (PD_GROW(f->scratch, words, f->ascratch) < 0)
 		return PD_E_NOMEM;
 	k = f->scratch;
@@ -188,7 +196,8 @@ pd_fold_add(struct pd_fold *f, struct pd_session *sess, const struct pd_sample *
 		struct chain *c = &f->tab[j];
 
 		if (c->hash == h && c->key[0] == words && !memcmp(c->key, k, words * 8)) {
-			c->weight += w;
+			if (pd_add_weight(&c->weight, w) < 0)
+				return PD_E_LIMIT;
 			c->samples++;
 			goto counted;
 		}
@@ -207,7 +216,7 @@ pd_fold_add(struct pd_fold *f, struct pd_session *sess, const struct pd_sample *
 	}
 counted:
 	f->nsamples++;
-	f->nweight += w;
+	f->nweight += w;	/* checked above */
 	if (f->pending > PD_FOLD_PENDING_MAX)
 		return pd_fold_flush(f, sess);
 	return PD_OK;
@@ -387,10 +396,8 @@ add_total(struct pd_fold *f, const char *stack, size_t len, uint64_t w)
 	struct total *t;
 
 	HASH_FIND(hh, f->totals, stack, len, t);
-	if (t) {
-		t->weight += w;
-		return PD_OK;
-	}
+	if (t)
+		return pd_add_weight(&t->weight, w);
 	t = pd_arena_alloc(&f->text, sizeof(*t));
 	if (!t)
 		return PD_E_NOMEM;

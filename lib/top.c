@@ -529,6 +529,8 @@ pd_top_begin(struct pd_top *t, struct pd_reader *r)
 
 	if (n && !table_get(t, n - 1))
 		return set_error(t, PD_E_NOMEM, "out of memory");
+	if (!t->input && !(t->input = strdup(pd_reader_name(r))))
+		return set_error(t, PD_E_NOMEM, "out of memory");
 	for (size_t i = 0; i < n; i++) {
 		const struct pd_event_info *e = pd_reader_event(r, i);
 		struct table *tb = &t->tables[i];
@@ -632,8 +634,16 @@ pd_top_add(struct pd_top *t, struct pd_session *sess, const struct pd_sample *s)
 
 	if (!tb)
 		return set_error(t, PD_E_NOMEM, "out of memory");
+	/*
+	 * Every sum pdtop shows (rows, self and children, kept, the event's
+	 * total) is part of an event's total period or at most it, so
+	 * checking the total checks them all; the sample that would take it
+	 * past 2^64-1 is an error at its offset, never wrapped.
+	 */
+	if (pd_add_weight(&tb->period, s->period) < 0)
+		return set_error(t, PD_E_LIMIT, "'%s': %s at offset 0x%llx", t->input ? t->input : "?",
+		    PD_WEIGHT_OVERFLOW, (unsigned long long)s->offset);
 	tb->samples++;
-	tb->period += s->period;
 	if (!tb->selected) {
 		t->other_event++;
 		return PD_OK;
@@ -1222,10 +1232,15 @@ perf_collapse(struct pd_top *t)
 				continue;
 			}
 			to = ENT(n);
-			to->self_samples += e->self_samples;
-			to->self_period += e->self_period;
-			to->acc_samples += e->acc_samples;
-			to->acc_period += e->acc_period;
+			/* Merged rows may count a sample twice (children): checked. */
+			if (pd_add_weight(&to->self_samples, e->self_samples) < 0 ||
+			    pd_add_weight(&to->self_period, e->self_period) < 0 ||
+			    pd_add_weight(&to->acc_samples, e->acc_samples) < 0 ||
+			    pd_add_weight(&to->acc_period, e->acc_period) < 0) {
+				free(seq);
+				return set_error(t, PD_E_LIMIT, "'%s': the weights of a row add up past 2^64-1",
+				    t->input ? t->input : "?");
+			}
 			e->self_samples = e->self_period = e->acc_samples = e->acc_period = 0;
 		}
 	}
@@ -1637,7 +1652,7 @@ folded_frame(struct pd_top *t, const char *comm, const char *name, unsigned kind
 }
 
 static int
-folded_line(struct pd_top *t, char *line, size_t len, uint64_t lineno)
+folded_line(struct pd_top *t, char *line, size_t len, uint64_t lineno, uint64_t off)
 {
 	char *end = line + len, *sp, *p;
 	uint64_t count = 0;
@@ -1651,14 +1666,11 @@ folded_line(struct pd_top *t, char *line, size_t len, uint64_t lineno)
 	*end = '\0';
 	sp = strrchr(line, ' ');
 	if (!sp || sp[1] == '\0')
-		return set_error(t, PD_E_FORMAT, "'%s': line %llu: no count at the end", t->input,
-		    (unsigned long long)lineno);
-	for (p = sp + 1; *p; p++) {
-		if (*p < '0' || *p > '9' || count > (UINT64_MAX - 9) / 10)
-			return set_error(t, PD_E_FORMAT, "'%s': line %llu: bad count '%s'", t->input,
-			    (unsigned long long)lineno, sp + 1);
-		count = count * 10 + (uint64_t)(*p - '0');
-	}
+		return set_error(t, PD_E_FORMAT, "'%s': line %llu: no count at the end at offset 0x%llx",
+		    t->input, (unsigned long long)lineno, (unsigned long long)off);
+	if (pd_parse_count(sp + 1, (size_t)(end - sp - 1), &count) < 0)
+		return set_error(t, PD_E_FORMAT, "'%s': line %llu: bad count '%.64s' at offset 0x%llx",
+		    t->input, (unsigned long long)lineno, sp + 1, (unsigned long long)off);
 	end = sp;
 	/* "stack OLD NEW": a differential line; NEW is what it weighs now. */
 	sp = memrchr(line, ' ', (size_t)(end - line));
@@ -1668,11 +1680,12 @@ folded_line(struct pd_top *t, char *line, size_t len, uint64_t lineno)
 		end--;
 	*end = '\0';
 	if (end == line)
-		return set_error(t, PD_E_FORMAT, "'%s': line %llu: no stack before the count", t->input,
-		    (unsigned long long)lineno);
-	if (__builtin_add_overflow(tb->period, count, &tb->period))
-		return set_error(t, PD_E_FORMAT, "'%s': line %llu: the counts add up past 2^64",
-		    t->input, (unsigned long long)lineno);
+		return set_error(t, PD_E_FORMAT, "'%s': line %llu: no stack before the count at offset 0x%llx",
+		    t->input, (unsigned long long)lineno, (unsigned long long)off);
+	/* Every row's count is part of this total: checked once, here. */
+	if (pd_add_weight(&tb->period, count) < 0)
+		return set_error(t, PD_E_LIMIT, "'%s': line %llu: %s at offset 0x%llx", t->input,
+		    (unsigned long long)lineno, PD_WEIGHT_OVERFLOW, (unsigned long long)off);
 	tb->samples += count;
 	p = strchr(line, ';');
 	comm = intern(t, line, p ? (size_t)(p - line) : strlen(line));
@@ -1727,7 +1740,7 @@ pd_top_read_folded(struct pd_top *t, FILE *in, const char *name)
 	char *line = NULL;
 	size_t alloc = 0;
 	ssize_t n;
-	uint64_t lineno = 0;
+	uint64_t lineno = 0, off = 0, next = 0;
 	int rc = PD_OK;
 
 	t->folded = true;
@@ -1755,6 +1768,8 @@ pd_top_read_folded(struct pd_top *t, FILE *in, const char *name)
 	while ((n = getline(&line, &alloc, in)) > 0) {
 		size_t len = (size_t)n;
 
+		off = next;
+		next += (uint64_t)n;
 		lineno++;
 		if (line[len - 1] == '\n')
 			len--;
@@ -1784,11 +1799,11 @@ pd_top_read_folded(struct pd_top *t, FILE *in, const char *name)
 		if (strspn(line, " \t") == len || line[0] == '#')
 			continue;
 		if (memchr(line, '\0', len)) {
-			rc = set_error(t, PD_E_FORMAT, "'%s': line %llu: a NUL byte in text",
-			    name, (unsigned long long)lineno);
+			rc = set_error(t, PD_E_FORMAT, "'%s': line %llu: a NUL byte in text at offset 0x%llx",
+			    name, (unsigned long long)lineno, (unsigned long long)off);
 			break;
 		}
-		if ((rc = folded_line(t, line, len, lineno)) < 0)
+		if ((rc = folded_line(t, line, len, lineno, off)) < 0)
 			break;
 	}
 	free(line);

@@ -239,6 +239,33 @@ pd_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 	return PD_OK;
 }
 
+int
+pd_parse_count(const char *s, size_t len, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (!len)
+		return PD_E_FORMAT;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9' || __builtin_mul_overflow(v, 10, &v) ||
+		    __builtin_add_overflow(v, (uint64_t)(s[i] - '0'), &v))
+			return PD_E_FORMAT;
+	}
+	*out = v;
+	return PD_OK;
+}
+
+int
+pd_add_weight(uint64_t *sum, uint64_t w)
+{
+	uint64_t r;
+
+	if (__builtin_add_overflow(*sum, w, &r))
+		return PD_E_LIMIT;
+	*sum = r;
+	return PD_OK;
+}
+
 /*
  * C++ (Itanium ABI) and Rust (legacy "_ZN...17h<hash>E" and v0 "_R") names,
  * through libiberty as perf 6.1 does by default: without DMGL_PARAMS, so no

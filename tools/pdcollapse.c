@@ -60,7 +60,11 @@ struct run {
 	long selected;			/* event index, PD_EVENT_*, or -2 not chosen yet */
 	uint64_t other_event;		/* samples of events not folded */
 	int fold_error;
+	bool limit;			/* a sample's weight took the total past 2^64-1 */
+	uint64_t limit_at;		/* that sample's offset */
 };
+
+static bool weight_limit;		/* no more files: the total cannot grow */
 
 static void
 choose_event(struct run *ru)
@@ -80,7 +84,15 @@ on_sample(void *ctx, const struct pd_sample *s)
 		ru->other_event++;
 		return 0;
 	}
-	if (pd_fold_add(ru->fold, ru->session, s) < 0) {
+	switch (pd_fold_add(ru->fold, ru->session, s)) {
+	case PD_OK:
+		break;
+	case PD_E_LIMIT:
+		/* The samples before it are folded and printed; exit 2. */
+		ru->limit = true;
+		ru->limit_at = s->offset;
+		return -1;
+	default:
 		ru->fold_error = 1;
 		return -1;
 	}
@@ -133,7 +145,7 @@ collapse_one(const char *file, struct pd_fold *fold, const struct pd_session_opt
 {
 	struct pd_reader *r = pd_reader_new();
 	struct pd_session *s = pd_session_new(so);
-	struct run ru = { fold, s, r, event, -2, 0, 0 };
+	struct run ru = { fold, s, r, event, -2, 0, 0, false, 0 };
 	uint64_t before = pd_fold_samples(fold);
 	int rc, status = PD_EXIT_OK;
 	char names[512];
@@ -151,7 +163,12 @@ collapse_one(const char *file, struct pd_fold *fold, const struct pd_session_opt
 	if (pd_fold_flush(fold, s) < 0 || ru.fold_error)
 		pd_die("out of memory");
 	/* One line: the error (with the samples not read), or one warning. */
-	if (tool_reader_report(r, rc, "are not folded") != PD_EXIT_OK)
+	if (ru.limit) {
+		pd_error("'%s': %s at offset 0x%llx", pd_reader_name(r), PD_WEIGHT_OVERFLOW,
+		    (unsigned long long)ru.limit_at);
+		status = PD_EXIT_TROUBLE;
+		weight_limit = true;
+	} else if (tool_reader_report(r, rc, "are not folded") != PD_EXIT_OK)
 		status = PD_EXIT_TROUBLE;
 	list_events(r, names, sizeof(names));
 	if (ru.selected == -2)
@@ -165,7 +182,7 @@ collapse_one(const char *file, struct pd_fold *fold, const struct pd_session_opt
 		/* The name lives in the reader; the header is written after it is gone. */
 		if (!*ev_name && !(*ev_name = strdup(name)))
 			pd_die("out of memory");
-		if (!event && ru.other_event)
+		if (!event && ru.other_event && !ru.limit)
 			pd_note("'%s' has events %s; folding %s (use --event)", pd_reader_name(r),
 			    names, name);
 	}
@@ -237,7 +254,7 @@ main(int argc, char **argv)
 		pd_die("out of memory");
 	if (argc == 0)
 		status |= collapse_one(tool_default_input(), fold, &so, event, &ev_name, &opened);
-	for (int i = 0; i < argc; i++)
+	for (int i = 0; i < argc && !weight_limit; i++)
 		status |= collapse_one(argv[i], fold, &so, event, &ev_name, &opened);
 	/*
 	 * Only when asked: flamegraph.pl, difffolded.pl, inferno, speedscope and

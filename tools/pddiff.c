@@ -67,6 +67,8 @@ struct run {
 	uint64_t other_event;
 	unsigned max_stack;
 	int error;
+	uint64_t side_weight;		/* of the runs read before into this side */
+	uint64_t limit_at;		/* the sample that took a sum past 2^64-1 */
 };
 
 static void
@@ -106,8 +108,19 @@ on_sample(void *ctx, const struct pd_sample *s)
 		ru->other_event++;
 		return 0;
 	}
-	if (pd_fold_add(ru->fold[0], ru->session, s) < 0 || pd_fold_add(ru->fold[1], ru->session, s) < 0) {
-		ru->error = PD_E_NOMEM;
+	/*
+	 * The side's total weight so far (earlier runs) and this run's must
+	 * stay within 2^64-1: the sample that would pass it is the error.
+	 */
+	if (ru->side_weight > UINT64_MAX - pd_fold_weight(ru->fold[1]) ||
+	    ru->side_weight + pd_fold_weight(ru->fold[1]) > UINT64_MAX - s->period) {
+		ru->error = PD_E_LIMIT;
+		ru->limit_at = s->offset;
+		return -1;
+	}
+	if ((ru->error = pd_fold_add(ru->fold[0], ru->session, s)) < 0 ||
+	    (ru->error = pd_fold_add(ru->fold[1], ru->session, s)) < 0) {
+		ru->limit_at = s->offset;
 		return -1;
 	}
 	if ((ru->error = pd_top_add(ru->top, ru->session, s)) < 0)
@@ -141,7 +154,22 @@ run_perf(struct pd_diff *d, const struct input *in, const void *buf, size_t len)
 		status = pd_error("%s", pd_reader_errmsg(ru.r));
 		goto out;
 	}
+	{
+		struct pd_diff_side_info si;
+
+		pd_diff_info(d, in->side, &si);
+		ru.side_weight = si.weight;
+	}
 	rc = pd_session_run(ru.session, ru.r, on_sample, &ru);
+	if (ru.error == PD_E_LIMIT) {
+		/* pdtop's message names the file and the offset already. */
+		if (ru.top && pd_top_errmsg(ru.top)[0])
+			status = pd_error("%s", pd_top_errmsg(ru.top));
+		else
+			status = pd_error("'%s': %s at offset 0x%llx", pd_reader_name(ru.r),
+			    PD_WEIGHT_OVERFLOW, (unsigned long long)ru.limit_at);
+		goto out;
+	}
 	if (ru.error < 0) {
 		status = pd_error("'%s': %s", in->path, ru.top && pd_top_errmsg(ru.top)[0] ?
 		    pd_top_errmsg(ru.top) : pd_strerror(ru.error));
@@ -296,6 +324,7 @@ main(int argc, char **argv)
 	struct pd_diff *d;
 	struct pd_diff_side_info info[2];
 	int ch, status = PD_EXIT_OK, nfail;
+	const char *side_file[2] = { "-", "-" };
 	static char obuf[1 << 16];
 
 	tool_init(argv[0]);
@@ -395,14 +424,18 @@ main(int argc, char **argv)
 		struct input in = { argv[i], (uint64_t)i < base_runs ? PD_DIFF_BASE : PD_DIFF_NEW, event, &so,
 			o.weight_samples };
 
-		if (read_input(d, &in) < 0)
+		side_file[in.side] = argv[i];
+		if (read_input(d, &in) < 0) {
 			status = PD_EXIT_TROUBLE;
+			break;	/* one error line */
+		}
 	}
 	for (int s = 0; s < 2; s++)
 		pd_diff_info(d, s, &info[s]);
 	for (int s = 0; s < 2 && status == PD_EXIT_OK; s++)
 		if (!info[s].weight && !info[s].samples) {
-			pd_error("%s has no samples", s ? "NEW" : "BASE");
+			/* The side's last input names it (pddiff -h: BASE and NEW). */
+			pd_error("'%s': %s has no samples", side_file[s], s ? "NEW" : "BASE");
 			status = PD_EXIT_TROUBLE;
 		}
 	if (status != PD_EXIT_OK) {

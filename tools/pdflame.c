@@ -96,6 +96,10 @@ read_one(struct pd_flame *f, const char *file)
 	rc = pd_flame_read(f, in);
 	if (rc == PD_E_IO)
 		pd_error("'%s': read error: %s", file, strerror(errno));
+	else if (rc == PD_E_LIMIT && st->limit_line)
+		pd_error("'%s': line %llu: %s at offset 0x%llx", file,
+		    (unsigned long long)st->limit_line, PD_WEIGHT_OVERFLOW,
+		    (unsigned long long)st->limit_offset);
 	else if (rc < 0)
 		pd_die("'%s': %s", file, pd_strerror(rc));
 	if (rc >= 0 && st->perf_data > perf0) {
@@ -113,7 +117,8 @@ read_one(struct pd_flame *f, const char *file)
 	}
 	if (in != stdin)
 		fclose(in);
-	return rc < 0 ? -1 : 0;
+	/* A sum past 2^64-1: no later file can add to it; one error line. */
+	return rc == PD_E_LIMIT ? -2 : rc < 0 ? -1 : 0;
 }
 
 static void
@@ -202,9 +207,14 @@ main(int argc, char **argv)
 		pd_note("reading folded stacks from the terminal");
 	if (argc == 0 && read_one(f, "-") < 0)
 		status = PD_EXIT_TROUBLE;
-	for (int i = 0; i < argc; i++)
-		if (read_one(f, argv[i]) < 0)
+	for (int i = 0; i < argc; i++) {
+		int r = read_one(f, argv[i]);
+
+		if (r < 0)
 			status = PD_EXIT_TROUBLE;
+		if (r == -2)
+			break;
+	}
 	if (pal)
 		palette(f, pal, 0);
 	st = pd_flame_stats(f);

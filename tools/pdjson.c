@@ -130,6 +130,7 @@ struct run {
 	int error;			/* a PD_E_* from inside the callback */
 	bool damaged;			/* the reader stopped at damage (pd_reader_errmsg) */
 	const char *errmsg;
+	char limit_msg[512];		/* a sum past 2^64-1: the file and the sample's offset */
 	struct pd_srcframe src[64];
 };
 
@@ -398,12 +399,18 @@ profile_id(struct agg *a, const char *key, const char *name, int64_t pid, int64_
 	return p->id;
 }
 
-/* Add the stack in a->scratch[0, n) (profile id first) with weight W. */
-static void
+/*
+ * Add the stack in a->scratch[0, n) (profile id first) with weight W; -1
+ * when the total would pass 2^64-1.  Every stack, profile and tree node
+ * weighs a part of the total, so checking it checks them all.
+ */
+static int
 add_stack(struct agg *a, size_t n, uint64_t w)
 {
 	struct stack *st;
 
+	if (pd_add_weight(&a->total, w) < 0)
+		return -1;
 	HASH_FIND(hh, a->stacks, a->scratch, n * sizeof(uint32_t), st);
 	if (!st) {
 		st = xmalloc(sizeof(*st));
@@ -414,7 +421,7 @@ add_stack(struct agg *a, size_t n, uint64_t w)
 		HASH_ADD_KEYPTR(hh, a->stacks, st->ids, n * sizeof(uint32_t), st);
 	}
 	st->weight += w;
-	a->total += w;
+	return 0;
 }
 
 static void
@@ -423,7 +430,7 @@ scratch_grow(struct agg *a, size_t n)
 	GROW(a->scratch, n, a->alloc_scratch);
 }
 
-static void
+static int
 agg_sample(struct run *ru, const struct pd_sample *s)
 {
 	struct agg *a = &ru->agg;
@@ -451,7 +458,7 @@ agg_sample(struct run *ru, const struct pd_sample *s)
 	}
 	for (size_t i = s->nr_frames; i-- > 0;)
 		a->scratch[n++] = addr_frame(ru, &s->frames[i]);
-	add_stack(a, n, w);
+	return add_stack(a, n, w);
 }
 
 /* After a session: the address cache names its DSOs, which die with it. */
@@ -828,6 +835,17 @@ write_tree(struct run *ru)
 /* ---------------------------------------------------------------- */
 /* perf.data input. */
 
+/* The sum S's weight would take past 2^64-1: the error, at S's record. */
+static int
+weight_limit(struct run *ru, const struct pd_sample *s)
+{
+	snprintf(ru->limit_msg, sizeof(ru->limit_msg), "'%s': %s at offset 0x%llx",
+	    pd_reader_name(ru->r), PD_WEIGHT_OVERFLOW, (unsigned long long)s->offset);
+	ru->error = PD_E_LIMIT;
+	ru->errmsg = ru->limit_msg;
+	return -1;
+}
+
 static int
 on_sample(void *ctx, const struct pd_sample *s)
 {
@@ -846,8 +864,9 @@ on_sample(void *ctx, const struct pd_sample *s)
 			memset(ru->ev + ru->nr_ev, 0, (s->event + 1 - ru->nr_ev) * sizeof(*ru->ev));
 			ru->nr_ev = s->event + 1;
 		}
+		if (pd_add_weight(&ru->ev[s->event].period, s->period) < 0)
+			return weight_limit(ru, s);
 		ru->ev[s->event].samples++;
-		ru->ev[s->event].period += s->period;
 		{
 			bool bad = false;
 
@@ -890,7 +909,8 @@ on_sample(void *ctx, const struct pd_sample *s)
 			ru->other_event++;
 			break;
 		}
-		agg_sample(ru, s);
+		if (agg_sample(ru, s) < 0)
+			return weight_limit(ru, s);
 		break;
 	}
 	return 0;
@@ -1271,12 +1291,14 @@ read_folded(struct run *ru, char *buf, size_t len, struct folded *fo)
 		if (strspn(line, " \t") == ll)
 			continue;
 		sp = strrchr(line, ' ');
-		if (!sp || sp == line || pd_parse_u64(sp + 1, 0, UINT64_MAX, &count) < 0 ||
-		    (sp[1] == '0' && sp[2] == 'x'))
-			return pd_error("'%s': line %llu: not \"frame;...;frame COUNT\"", fo->name,
-			    (unsigned long long)lineno);
+		if (!sp || sp == line || pd_parse_count(sp + 1, strlen(sp + 1), &count) < 0)
+			return pd_error("'%s': line %llu: not \"frame;...;frame COUNT\" at offset 0x%llx",
+			    fo->name, (unsigned long long)lineno, (unsigned long long)(line - buf));
 		*sp = '\0';
-		fo->total += count;
+		/* Every stack, profile and tree node weighs a part of this total. */
+		if (pd_add_weight(&fo->total, count) < 0)
+			return pd_error("'%s': line %llu: %s at offset 0x%llx", fo->name,
+			    (unsigned long long)lineno, PD_WEIGHT_OVERFLOW, (unsigned long long)(line - buf));
 		fo->lines++;
 		if (ru->fmt == F_SUMMARY)
 			continue;
@@ -1302,7 +1324,9 @@ read_folded(struct run *ru, char *buf, size_t len, struct folded *fo)
 			a->scratch[n++] = frame_id(a, q, NULL);
 			q = semi ? semi + 1 : NULL;
 		}
-		add_stack(a, n, count);
+		if (add_stack(a, n, count) < 0)	/* not past fo->total: cannot fail */
+			return pd_error("'%s': line %llu: %s at offset 0x%llx", fo->name,
+			    (unsigned long long)lineno, PD_WEIGHT_OVERFLOW, (unsigned long long)(line - buf));
 	}
 	return 0;
 }

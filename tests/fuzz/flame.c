@@ -903,7 +903,13 @@ check_stats(const struct run *r)
 {
 	const struct pd_flame_stats *st = &r->st;
 
-	if (r->rc_read != PD_OK && r->rc_read != PD_E_NOMEM)
+	/* Counts that would add up past 2^64-1: an error at a line that was read. */
+	if (r->rc_read == PD_E_LIMIT && (st->limit_line < 1 || st->limit_line != st->lines ||
+	    st->limit_line > r->lines_fed))
+		fuzz_fail("a sum past 2^64-1 at line %llu of %llu read, %llu fed",
+		    (unsigned long long)st->limit_line, (unsigned long long)st->lines,
+		    (unsigned long long)r->lines_fed);
+	if (r->rc_read != PD_OK && r->rc_read != PD_E_NOMEM && r->rc_read != PD_E_LIMIT)
 		fuzz_fail("reading returned %d", r->rc_read);
 	if (r->rc_read != PD_OK)
 		return;

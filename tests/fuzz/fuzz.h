@@ -8,6 +8,7 @@
 #ifndef PD_FUZZ_H
 #define PD_FUZZ_H
 
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -54,6 +55,8 @@ struct fuzz_ctx {
 	uint64_t delivered;
 	unsigned __int128 periods;	/* of the samples delivered, never wrapped */
 	int fold_rc;			/* pd_fold_add's first error */
+	bool limit;			/* the last sample's period took the total past 2^64-1 */
+	uint64_t limit_period;
 };
 
 __attribute__((unused)) static int
@@ -66,6 +69,10 @@ fuzz_on_sample(void *ctx, const struct pd_sample *s)
 	c->periods += s->period;
 	if ((rc = pd_fold_add(c->fold, c->session, s)) < 0) {
 		c->fold_rc = rc;
+		if (rc == PD_E_LIMIT) {
+			c->limit = true;
+			c->limit_period = s->period;
+		}
 		return -1;
 	}
 	return 0;
@@ -159,9 +166,11 @@ fuzz_fold(struct pd_reader *r, int open_rc, size_t in_len, struct fuzz_run *res)
 			fuzz_fail("%llu samples read, %llu delivered, %llu bad, %llu of unknown events (rc %d)",
 			    (unsigned long long)st->samples, (unsigned long long)c.delivered,
 			    (unsigned long long)st->samples_bad, (unsigned long long)st->samples_unknown_id, rc);
-		/* A sample pd_fold_add refused (its weight would pass 2^64-1) may be uncounted. */
-		if (rc != PD_E_NOMEM && pd_fold_samples(c.fold) != c.delivered &&
-		    !(c.fold_rc < 0 && pd_fold_samples(c.fold) + 1 == c.delivered))
+		/* A sample whose period would take the sum past 2^64-1 is refused, and ends the run. */
+		if (c.limit && (rc != PD_E_CALLBACK || pd_fold_weight(c.fold) <= UINT64_MAX - c.limit_period))
+			fuzz_fail("a weight refused (rc %d) that fits: %llu + %llu", rc,
+			    (unsigned long long)pd_fold_weight(c.fold), (unsigned long long)c.limit_period);
+		if (rc != PD_E_NOMEM && pd_fold_samples(c.fold) != c.delivered - c.limit)
 			fuzz_fail("%llu samples delivered, %llu folded", (unsigned long long)c.delivered,
 			    (unsigned long long)pd_fold_samples(c.fold));
 		if (c.fold_rc < 0 && c.fold_rc != PD_E_NOMEM && c.periods <= UINT64_MAX)

@@ -4,6 +4,7 @@
  * (tests/cli/conservation.t).
  *
  *	gen-synth [-o FILE] [--pipe] [-z] [-n N] [--seed S] [--expect FILE]
+ *		  [--period P]
  *
  * -o FILE	the recording ("-": standard output; default perf.data)
  * --pipe	perf's pipe format: HEADER_ATTR, HEADER_FEATURE (unpadded, as
@@ -12,6 +13,9 @@
  *		zstd stream flushed per chunk, with the COMPRESSED feature
  * -n N		samples (default 100000)
  * --seed S	the PRNG seed (default 1); the same arguments give the same bytes
+ * --period P	every sample's period is P (1 to 2^64-1), for the tests of
+ *		sums that pass 2^64 (tests/cli/weights.t); not with --expect,
+ *		whose sums would wrap
  * --expect FILE  the exact results, tab-separated, one fact a line:
  *	total	samples|lost_events|lost_records|lost_samples|frames|max_frames	N
  *	event	EVENT	SAMPLES	PERIOD
@@ -703,6 +707,8 @@ side_band(uint64_t i)
 	}
 }
 
+static uint64_t fixed_period;	/* --period: every sample's, or 0 */
+
 static void
 sample(uint64_t i)
 {
@@ -730,6 +736,8 @@ sample(uint64_t i)
 			break;
 	}
 	period = events[ev].pmin + below(events[ev].pspan);
+	if (fixed_period)
+		period = fixed_period;
 
 	img = image_at(t, i);
 	if (img < 0 || below(4) == 0) {
@@ -993,7 +1001,7 @@ file_out(const struct pd_buf *data)
 static void
 usage(void)
 {
-	fputs("usage: gen-synth [-o FILE] [--pipe] [-z] [-n N] [--seed S] [--expect FILE]\n", stderr);
+	fputs("usage: gen-synth [-o FILE] [--pipe] [-z] [-n N] [--seed S] [--expect FILE] [--period P]\n", stderr);
 	exit(2);
 }
 
@@ -1004,6 +1012,7 @@ main(int argc, char **argv)
 		{ "pipe", no_argument, NULL, 'p' },
 		{ "seed", required_argument, NULL, 's' },
 		{ "expect", required_argument, NULL, 'e' },
+		{ "period", required_argument, NULL, 'P' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = "perf.data", *expect = NULL;
@@ -1033,12 +1042,18 @@ main(int argc, char **argv)
 		case 'e':
 			expect = optarg;
 			break;
+		case 'P':
+			if (pd_parse_u64(optarg, 1, UINT64_MAX, &fixed_period) < 0)
+				die("--period wants a number from 1 to 18446744073709551615, not '%s'", optarg);
+			break;
 		default:
 			usage();
 		}
 	}
 	if (optind != argc)
 		usage();
+	if (fixed_period && expect)
+		die("--period and --expect do not go together: the expected sums would wrap");
 	rng_state = seed;
 	expecting = expect != NULL;
 	fork1_at = n_samples / 10;

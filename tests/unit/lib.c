@@ -88,6 +88,28 @@ test_parse(void)
 	ok(pd_parse_u64("", 0, 100, &v) == PD_E_USAGE, "parse: empty");
 	ok(pd_parse_u64("99999999999999999999999", 0, UINT64_MAX, &v) == PD_E_USAGE, "parse: overflow");
 	is_str(pd_strerror(PD_E_CORRUPT), "corrupt perf.data", "strerror");
+
+	/* The one count parser and the one checked adder of every tool. */
+	v = 7;
+	ok(pd_parse_count("18446744073709551615", 20, &v) == PD_OK && v == UINT64_MAX, "count: 2^64-1");
+	ok(pd_parse_count("0", 1, &v) == PD_OK && v == 0, "count: 0");
+	ok(pd_parse_count("010", 3, &v) == PD_OK && v == 10, "count: decimal, not octal");
+	v = 7;
+	ok(pd_parse_count("18446744073709551616", 20, &v) == PD_E_FORMAT && v == 7, "count: 2^64 is not one");
+	ok(pd_parse_count("99999999999999999999", 20, &v) == PD_E_FORMAT, "count: 10^20-1 is not one");
+	ok(pd_parse_count("184467440737095516150", 21, &v) == PD_E_FORMAT, "count: 10 * (2^64-1) is not one");
+	ok(pd_parse_count("", 0, &v) == PD_E_FORMAT, "count: empty");
+	ok(pd_parse_count("0x10", 4, &v) == PD_E_FORMAT, "count: no hex");
+	ok(pd_parse_count("+1", 2, &v) == PD_E_FORMAT && pd_parse_count("-1", 2, &v) == PD_E_FORMAT,
+	    "count: no sign");
+	ok(pd_parse_count("12 ", 3, &v) == PD_E_FORMAT, "count: no blank");
+	ok(pd_parse_count("123", 2, &v) == PD_OK && v == 12, "count: LEN bytes only");
+	v = UINT64_MAX - 1;
+	ok(pd_add_weight(&v, 1) == PD_OK && v == UINT64_MAX, "add: up to 2^64-1");
+	ok(pd_add_weight(&v, 0) == PD_OK && v == UINT64_MAX, "add: 0 to 2^64-1");
+	ok(pd_add_weight(&v, 1) == PD_E_LIMIT && v == UINT64_MAX, "add: past 2^64-1 is refused, unchanged");
+	v = 1ull << 63;
+	ok(pd_add_weight(&v, 1ull << 63) == PD_E_LIMIT && v == 1ull << 63, "add: 2^63 + 2^63 is refused");
 }
 
 static void

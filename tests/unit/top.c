@@ -120,7 +120,7 @@ test_folded(void)
 
 	s = run("a;b 1\na;b x\n", &o, NULL, NULL, PD_TOP_TSV, &rc);
 	is_int(rc, PD_E_FORMAT, "folded: a bad count is an error");
-	is_str(s, "'unit.folded': line 2: bad count 'x'", "folded: naming the file and the line");
+	is_str(s, "'unit.folded': line 2: bad count 'x' at offset 0x6", "folded: naming the file, the line and its offset");
 	free(s);
 	s = run("a;b\n", &o, NULL, NULL, PD_TOP_TSV, &rc);
 	is_int(rc, PD_E_FORMAT, "folded: no count is an error");
