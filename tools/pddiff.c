@@ -244,6 +244,9 @@ run_folded(struct pd_diff *d, const struct input *in, FILE *f)
 	return 0;
 }
 
+/* Where each side's last input ended: the offset of "has no samples". */
+static unsigned long long side_end[2];
+
 static int
 read_input(struct pd_diff *d, const struct input *in)
 {
@@ -258,6 +261,7 @@ read_input(struct pd_diff *d, const struct input *in)
 	if (fd != 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
 		FILE *f;
 
+		side_end[in->side] = (unsigned long long)st.st_size;
 		nh = pread(fd, head, sizeof(head), 0);
 		if (nh > 0 && pd_top_sniff(head, (size_t)nh) == 0) {
 			if (!(f = fdopen(fd, "r"))) {
@@ -278,6 +282,7 @@ read_input(struct pd_diff *d, const struct input *in)
 			close(fd);
 		if (!buf)
 			return pd_error("cannot read '%s': %s", in->path, strerror(errno));
+		side_end[in->side] = (unsigned long long)len;
 		if (len && pd_top_sniff(buf, len) == 0) {
 			FILE *f = fmemopen(buf, len, "r");
 
@@ -435,7 +440,8 @@ main(int argc, char **argv)
 	for (int s = 0; s < 2 && status == PD_EXIT_OK; s++)
 		if (!info[s].weight && !info[s].samples) {
 			/* The side's last input names it (pddiff -h: BASE and NEW). */
-			pd_error("'%s': %s has no samples", side_file[s], s ? "NEW" : "BASE");
+			pd_error("'%s': %s has no samples: none up to its end at offset 0x%llx",
+			    side_file[s], s ? "NEW" : "BASE", side_end[s]);
 			status = PD_EXIT_TROUBLE;
 		}
 	if (status != PD_EXIT_OK) {

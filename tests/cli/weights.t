@@ -260,16 +260,16 @@ fi
 # pddiff's other exit-2 message names the file too (issue 18, finding 7).
 printf '# nothing\n' >"$TMP/empty.folded"
 run_tool "$TMP/out" "$TMP/err" pddiff "$fo" "$TMP/empty.folded"
-if [ "$rc" -eq 2 ] && [ "$(cat "$TMP/err")" = "pddiff: '$TMP/empty.folded': NEW has no samples" ]; then
-	ok "pddiff: a side without samples: one line naming its file"
+if [ "$rc" -eq 2 ] && [ "$(cat "$TMP/err")" = "pddiff: '$TMP/empty.folded': NEW has no samples: none up to its end at offset 0xa" ]; then
+	ok "pddiff: a side without samples: one line naming its file and its end"
 else
-	not_ok "pddiff: a side without samples: one line naming its file" "exit $rc" "$(cat "$TMP/err")"
+	not_ok "pddiff: a side without samples: one line naming its file and its end" "exit $rc" "$(cat "$TMP/err")"
 fi
 run_tool "$TMP/out" "$TMP/err" pddiff "$TMP/empty.folded" "$fo"
-if [ "$rc" -eq 2 ] && [ "$(cat "$TMP/err")" = "pddiff: '$TMP/empty.folded': BASE has no samples" ]; then
-	ok "pddiff: BASE without samples: one line naming its file"
+if [ "$rc" -eq 2 ] && [ "$(cat "$TMP/err")" = "pddiff: '$TMP/empty.folded': BASE has no samples: none up to its end at offset 0xa" ]; then
+	ok "pddiff: BASE without samples: one line naming its file and its end"
 else
-	not_ok "pddiff: BASE without samples: one line naming its file" "exit $rc" "$(cat "$TMP/err")"
+	not_ok "pddiff: BASE without samples: one line naming its file and its end" "exit $rc" "$(cat "$TMP/err")"
 fi
 
 done_testing
