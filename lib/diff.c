@@ -983,7 +983,8 @@ pd_diff_read_folded(struct pd_diff *d, int side, FILE *in, const char *name)
 		}
 		pd_buf_reset(&nb);
 		if (pd_diff_normalize(d, line, slen, &nb) < 0 ||
-		    pd_buf_addf(&run, "%s %llu\n", nb.buf, (unsigned long long)c) < 0) {
+		    pd_buf_addf(&run, "%s %llu %llu\n", nb.buf, (unsigned long long)c,
+		    (unsigned long long)c) < 0) {
 			rc = set_error(d, PD_E_NOMEM, "out of memory");
 			break;
 		}
@@ -1005,7 +1006,14 @@ pd_diff_read_folded(struct pd_diff *d, int side, FILE *in, const char *name)
 		d->samples_unknown[side] = d->weight_period[side] = 1;
 	if (!run.len)
 		goto out;
-	/* The symbols: pdtop's own reading of the normalized stacks. */
+	/*
+	 * The symbols: pdtop's own reading of the normalized stacks.  Each
+	 * line carries its count twice ("stack C C"), so that pdtop, which
+	 * reads a differential line by taking off two counts, takes off
+	 * exactly these two: a stack whose last name ends in a blank and
+	 * digits (a differential line "   5 5 6" is the stack "   5") keeps
+	 * them, as it did here.
+	 */
 	if (!(t = pd_top_new(&to)) || pd_top_set_sort(t, "symbol") < 0) {
 		rc = set_error(d, PD_E_NOMEM, "out of memory");
 		goto out;

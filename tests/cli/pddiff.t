@@ -140,6 +140,20 @@ expect_exit 2 "an empty side: exit 2" pddiff "$TMP/empty.folded" "$TMP/base.fold
 printf 's/(/x/\n' >"$TMP/badrule"
 expect_exit 2 "a bad regex rule: exit 2" pddiff --normalize "$TMP/badrule" "$TMP/base.folded" "$TMP/new.folded"
 expect_exit 1 "standard input as NEW" sh -c 'pddiff "$1" - <"$2"' sh "$TMP/base.folded" "$TMP/new.folded"
+# A differential line whose stack ends in a blank and digits: "   5 5 6" is
+# the stack "   5" (as flamegraph.pl reads it), in the stream and in the
+# table alike; pddiff's table once re-read it as the empty stack "  ".
+printf '   5 5 6\nx;y 2\n' >"$TMP/odd.folded"
+run_tool "$TMP/out" "$TMP/err" pddiff "$TMP/odd.folded" "$TMP/odd.folded"
+if [ "$rc" -eq 0 ] && [ "$(cat "$TMP/out")" = "$(printf '   5 6 6\nx;y 2 2')" ] && [ ! -s "$TMP/err" ]; then
+	ok "a stack ending in a blank and digits: read as pdtop reads it"
+else
+	not_ok "a stack ending in a blank and digits" "exit $rc" "$(cat "$TMP/out" "$TMP/err")"
+fi
+run_tool "$TMP/out" "$TMP/err" pddiff --format=table "$TMP/odd.folded" "$TMP/odd.folded"
+[ "$rc" -eq 0 ] && grep -q '75.00   75.00' "$TMP/out" && ok "... and in the table (75% against 75%)" ||
+	not_ok "odd stack table" "exit $rc" "$(cat "$TMP/out" "$TMP/err")"
+
 # Merged baseline: three runs of BASE, -n.
 run_tool "$TMP/out" "$TMP/err" pddiff --header -n --base-runs 3 --no-gate "$TMP/base.folded" "$TMP/base.folded" \
 	"$TMP/base.folded" "$TMP/base.folded"
