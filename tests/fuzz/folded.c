@@ -141,10 +141,12 @@ expect_of(const char *s, size_t n, struct expect *e)
 			e->bad = 1;		/* a count past 2^64-1 */
 			continue;
 		}
-		/* Something must be left for the stack, besides a count before it. */
+		/*
+		 * Something must be left for the stack, besides a count before it:
+		 * "stack N M", one blank between the counts ("  5  56" is the stack
+		 * "  5", as flamegraph.pl reads it too).
+		 */
 		end = sp - 1;
-		while (end && l[end - 1] == ' ')
-			end--;
 		{
 			size_t k = end;
 
