@@ -205,3 +205,20 @@ option_drift() {
 		skip "mandoc is not installed"
 	fi
 }
+
+# find_nobody: as root, set $as_nobody to a command prefix that runs a
+# command as the user nobody (setpriv, else su); empty when not root or
+# when neither works.  The caller skips with a reason when it is empty.
+su_nobody() {
+	su nobody -s /bin/sh -c 'exec "$0" "$@"' -- "$@"
+}
+find_nobody() {
+	as_nobody=
+	if [ "$(id -u)" -eq 0 ]; then
+		if setpriv --reuid=nobody --regid=nogroup --clear-groups true 2>/dev/null; then
+			as_nobody="setpriv --reuid=nobody --regid=nogroup --clear-groups"
+		elif su nobody -s /bin/sh -c true 2>/dev/null; then
+			as_nobody=su_nobody
+		fi
+	fi
+}

@@ -98,17 +98,7 @@ kill "$sleeper" 2>/dev/null
 
 # -p on another user's process, as an unprivileged user: the cause is the
 # owner, not perf_event_paranoid.
-as_nobody=
-if [ "$(id -u)" -eq 0 ]; then
-	if setpriv --reuid=nobody --regid=nogroup --clear-groups true 2>/dev/null; then
-		as_nobody="setpriv --reuid=nobody --regid=nogroup --clear-groups"
-	elif su nobody -s /bin/sh -c true 2>/dev/null; then
-		as_nobody=su_nobody
-	fi
-fi
-su_nobody() {
-	su nobody -s /bin/sh -c 'exec "$0" "$@"' -- "$@"
-}
+find_nobody
 par=$(cat /proc/sys/kernel/perf_event_paranoid 2>/dev/null || echo 3)
 if [ -z "$as_nobody" ]; then
 	skip "-p of another user's process: not root, or neither setpriv nor su can run as nobody"

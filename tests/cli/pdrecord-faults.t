@@ -93,17 +93,7 @@ readable "rotation: .old a directory, no command: the new recording" r.data.new.
 
 # NAME.old not replaceable by this user: root's file in a sticky directory,
 # pdrecord run as nobody (root could replace anything).
-as_nobody=
-if [ "$(id -u)" -eq 0 ]; then
-	if setpriv --reuid=nobody --regid=nogroup --clear-groups true 2>/dev/null; then
-		as_nobody="setpriv --reuid=nobody --regid=nogroup --clear-groups"
-	elif su nobody -s /bin/sh -c true 2>/dev/null; then
-		as_nobody=su_nobody
-	fi
-fi
-su_nobody() {
-	su nobody -s /bin/sh -c 'exec "$0" "$@"' -- "$@"
-}
+find_nobody
 pdr=$(command -v pdrecord)
 nb_skip=
 if [ -z "$as_nobody" ]; then
